@@ -1,0 +1,45 @@
+"""The one exception hierarchy of hospital_sdk.
+
+Every error the SDK raises on purpose derives from :class:`HospitalSDKError`, so callers can
+catch the family with one ``except`` and tell the kinds apart when they need to.
+
+Examples
+--------
+>>> from hospital_sdk.errors import ContractError, HospitalSDKError
+>>> issubclass(ContractError, HospitalSDKError)
+True
+"""
+
+from __future__ import annotations
+
+
+class HospitalSDKError(Exception):
+    """Root of every error raised by hospital_sdk."""
+
+
+class ContractError(HospitalSDKError):
+    """A name, type or code does not exist in the data contract, or a definition is invalid."""
+
+
+class ConfigError(HospitalSDKError):
+    """A setting is missing or has a value the SDK cannot use."""
+
+
+class StoreError(HospitalSDKError):
+    """The lakehouse store cannot be opened, locked or written."""
+
+
+class WriteConflictError(StoreError):
+    """A write kept conflicting with another writer after every retry."""
+
+
+class SourceFileError(HospitalSDKError):
+    """A source file cannot be read at all: unknown table, wrong columns, bad encoding, truncated.
+
+    The message names the file and what was expected. Row-level problems never raise this: those
+    rows go to the rejects table with their file, row number, field and reason.
+    """
+
+
+class GeneratorError(HospitalSDKError):
+    """The synthetic data generator was given parameters it cannot honour."""

@@ -1,0 +1,1 @@
+"""The contract's tables, one module per business domain."""
