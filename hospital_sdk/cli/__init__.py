@@ -1,0 +1,1 @@
+"""Command-line interface (``hospital-sdk``): thin commands over the public API."""

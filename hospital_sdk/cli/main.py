@@ -1,0 +1,195 @@
+"""The ``hospital-sdk`` command: thin commands over the public API.
+
+Commands
+--------
+``generate``  write a synthetic hospital group's source files
+``load``      load a folder of source files into the raw layer of the lakehouse
+``contract``  print or export the data contract (Markdown, JSON Schema)
+``snapshots`` list the lakehouse snapshots (for time travel)
+``demo``      the main job on the embedded default: generate → load → report what landed
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from hospital_sdk.cli.progress import GenerationProgress, LoadProgress
+from hospital_sdk.errors import HospitalSDKError
+
+app = typer.Typer(
+    name="hospital-sdk",
+    help="Hospital group data assets and national public-hospital assessment indicators.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", help="Lakehouse folder (default: $HOSPITAL_SDK_HOME or ~/.hospital_sdk)."),
+]
+
+
+def _fail(exc: HospitalSDKError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def contract(
+    fmt: Annotated[str, typer.Option("--format", "-f",
+                                     help="summary | markdown | json-schema")] = "summary",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+    table: Annotated[str | None, typer.Option("--table", "-t", help="Show one table.")] = None,
+) -> None:
+    """Print the data contract, or export it as Markdown / JSON Schema (the data dictionary)."""
+    from hospital_sdk.model import CONTRACT
+    from hospital_sdk.model.dictionary import to_json_schema, to_markdown
+
+    try:
+        if fmt == "markdown":
+            text = to_markdown(CONTRACT)
+        elif fmt == "json-schema":
+            text = json.dumps(to_json_schema(CONTRACT), ensure_ascii=False, indent=2) + "\n"
+        elif fmt == "summary":
+            _print_contract(CONTRACT, table)
+            return
+        else:
+            raise typer.BadParameter(f"unknown format {fmt!r}: use summary, markdown or json-schema")
+    except HospitalSDKError as exc:
+        raise _fail(exc) from exc
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+
+
+def _print_contract(contract, table: str | None) -> None:
+    if table is not None:
+        t = contract.table(table)
+        grid = RichTable(title=f"{t.name} — {t.zh} ({t.grain_en}; key {', '.join(t.primary_key)})")
+        for col in ("column", "type", "required", "中文", "codes / pattern"):
+            grid.add_column(col)
+        for c in t.columns:
+            grid.add_row(c.name, c.dtype, "no" if c.nullable else "yes", c.zh,
+                         c.codes or c.pattern or "")
+        console.print(grid)
+        return
+    grid = RichTable(title=f"hospital_sdk data contract {contract.version}")
+    for col in ("table", "domain", "中文", "grain", "key", "columns"):
+        grid.add_column(col)
+    for t in contract.tables:
+        grid.add_row(t.name, t.domain, t.zh, t.grain_en, ", ".join(t.primary_key),
+                     str(len(t.columns)))
+    console.print(grid)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Argument(help="Folder to write the source files into.")],
+    scale: Annotated[float, typer.Option(help="Scale factor: 1 ≈ a large tertiary "
+                                              "hospital-year (5M visits, 200k discharges).")] = 0.01,
+    years: Annotated[list[int] | None, typer.Option("--year", help="Year to generate "
+                                                    "(repeat); default 2024 and 2025.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same files.")] = 20240101,
+    fmt: Annotated[list[str] | None, typer.Option("--format", help="parquet and/or csv")] = None,
+    defects: Annotated[bool, typer.Option(help="Inject the documented data defects.")] = False,
+    defect_rate: Annotated[float, typer.Option(help="Share of rows damaged per defect kind.")] = 0.002,
+    gbk: Annotated[list[str] | None, typer.Option("--gbk-table", help="Write this table as a "
+                                                  "GBK-encoded CSV (repeat).")] = None,
+) -> None:
+    """Generate a synthetic hospital group (deterministic by seed) in the contract's source format."""
+    from hospital_sdk.synth import generate as run_generate
+    from hospital_sdk.synth.defects import DefectSpec
+
+    spec = DefectSpec(rate=defect_rate, gbk_tables=tuple(gbk or ())) if (defects or gbk) else None
+    if spec is not None and not defects:
+        spec = DefectSpec(rate=defect_rate, kinds=(), gbk_tables=tuple(gbk or ()))
+    try:
+        with GenerationProgress(console) as progress:
+            report = run_generate(out, scale=scale, years=tuple(years or (2024, 2025)), seed=seed,
+                                  formats=tuple(fmt or ("parquet",)), defects=spec,
+                                  progress=progress.update)
+    except HospitalSDKError as exc:
+        raise _fail(exc) from exc
+    console.print(report.summary() if hasattr(report, "summary") else report)
+
+
+@app.command()
+def load(
+    folder: Annotated[Path, typer.Argument(help="Folder of source files (Parquet or CSV).")],
+    home: HomeOption = None,
+    encoding: Annotated[str | None, typer.Option(help="Force the CSV encoding (default: "
+                                                      "detect UTF-8 / GBK).")] = None,
+) -> None:
+    """Load source files into the raw layer; bad rows go to raw.load_rejects with their reason."""
+    from hospital_sdk.ingest import load_folder
+    from hospital_sdk.store import Lakehouse
+
+    try:
+        with Lakehouse.open(home) as lake, LoadProgress(console) as progress:
+            report = load_folder(folder, lake, encoding=encoding, progress=progress.update)
+    except HospitalSDKError as exc:
+        raise _fail(exc) from exc
+    _print_load(report)
+
+
+def _print_load(report) -> None:
+    frame = report.to_frame() if hasattr(report, "to_frame") else None
+    if frame is None:
+        console.print(report.summary())
+        return
+    grid = RichTable(title="load reconciliation: rows in = loaded + rejected")
+    for col in ("table", "file", "status", "rows in", "loaded", "rejected"):
+        grid.add_column(col, justify="right" if col.startswith(("rows", "loaded", "rej")) else "left")
+    for row in frame.itertuples(index=False):
+        grid.add_row(row.table_name, row.source_file, row.status, f"{row.rows_in:,}",
+                     f"{row.rows_loaded:,}", f"{row.rows_rejected:,}")
+    console.print(grid)
+    console.print(report.summary())
+
+
+@app.command()
+def snapshots(home: HomeOption = None) -> None:
+    """List the lakehouse snapshots; any of them can be read back with time travel."""
+    from hospital_sdk.store import Lakehouse
+
+    try:
+        with Lakehouse.open(home, read_only=True) as lake:
+            frame = lake.snapshots()
+    except HospitalSDKError as exc:
+        raise _fail(exc) from exc
+    console.print(frame.to_string(index=False))
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Folder for the source files and the lakehouse.")]
+    = Path(".demo"),
+    scale: Annotated[float, typer.Option(help="Scale factor of the synthetic group.")] = 0.01,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 20240101,
+) -> None:
+    """The main job on the embedded default: synthetic group → source files → raw layer.
+
+    Later stages (asset graph, national assessment, report files) extend this same command.
+    """
+    source = workdir / "source"
+    generate(source, scale=scale, years=None, seed=seed, fmt=None, defects=False,
+             defect_rate=0.002, gbk=None)
+    load(source, home=workdir / "lake", encoding=None)
+    console.print(f"[bold green]demo done[/]: source files in {source}, lakehouse in "
+                  f"{workdir / 'lake'} (open it with hospital_sdk.connect({str(workdir / 'lake')!r}))")
+
+
+def main() -> None:  # pragma: no cover - console-script entry point
+    app()
