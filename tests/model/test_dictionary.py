@@ -46,3 +46,12 @@ def test_markdown_lists_every_table_column_and_code():
 def test_reading_a_foreign_document_is_a_clear_error():
     with pytest.raises(ContractError, match="not a hospital_sdk contract schema"):
         from_json_schema({"title": "something else"})
+
+
+def test_committed_data_dictionary_is_current():
+    """DATA_DICTIONARY.md at the top of the repository is the exported contract; regenerate it
+    with ``hospital-sdk contract --format markdown --out DATA_DICTIONARY.md`` after a change."""
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parents[2] / "DATA_DICTIONARY.md"
+    assert committed.read_text(encoding="utf-8") == to_markdown(CONTRACT)
