@@ -7,10 +7,11 @@ from hospital_sdk.model.contract import Column, RowRule, Table
 from hospital_sdk.model.keys import INSTITUTION_ID, flag, money
 
 #: ICD-10 national clinical edition (国家临床版2.0) code, e.g. ``I21.000``, ``K35.800x001``,
-#: with optional dagger/asterisk.
-ICD10_PATTERN = r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,3}(x[0-9]{3})?)?[+*]?$"
-#: ICD-9-CM-3 national clinical edition (国家临床版3.0) code, e.g. ``36.1000``, ``81.5100x001``.
-ICD9CM3_PATTERN = r"^[0-9]{2}(\.[0-9]{1,4}(x[0-9]{3})?)?$"
+#: ``I10.x00`` (the edition pads a missing 4th character with ``x``), optional dagger/asterisk.
+ICD10_PATTERN = r"^[A-Z][0-9]{2}(\.[0-9A-Zx][0-9A-Z]{0,2}(x[0-9]{3})?)?[+*]?$"
+#: ICD-9-CM-3 national clinical edition (国家临床版3.0) code, e.g. ``36.1000``, ``81.5100x001``,
+#: ``74.1x01``.
+ICD9CM3_PATTERN = r"^[0-9]{2}(\.[0-9][0-9x]{0,3}(x[0-9]{3})?)?$"
 #: WHO ATC code, 1 to 7 characters, e.g. ``J01DD04``.
 ATC_PATTERN = r"^[A-V]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$"
 
