@@ -43,3 +43,7 @@ class SourceFileError(HospitalSDKError):
 
 class GeneratorError(HospitalSDKError):
     """The synthetic data generator was given parameters it cannot honour."""
+
+
+class ReconciliationError(HospitalSDKError):
+    """Rows in did not equal rows loaded plus rows rejected: the load is refused, never half-kept."""
