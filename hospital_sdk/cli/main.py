@@ -145,15 +145,20 @@ def load(
 
 
 def _print_load(report) -> None:
-    frame = report.to_frame() if hasattr(report, "to_frame") else None
-    if frame is None:
+    frame = report.to_frame()
+    if frame.empty:
         console.print(report.summary())
         return
-    grid = RichTable(title="load reconciliation: rows in = loaded + rejected")
-    for col in ("table", "file", "status", "rows in", "loaded", "rejected"):
-        grid.add_column(col, justify="right" if col.startswith(("rows", "loaded", "rej")) else "left")
-    for row in frame.itertuples(index=False):
-        grid.add_row(row.table_name, row.source_file, row.status, f"{row.rows_in:,}",
+    by_table = frame.groupby("table_name", sort=True).agg(
+        files=("source_file", "count"), rows_in=("rows_in", "sum"),
+        rows_loaded=("rows_loaded", "sum"), rows_rejected=("rows_rejected", "sum"),
+        statuses=("status", lambda s: ", ".join(f"{k} {v}" for k, v in s.value_counts().items())),
+    )
+    grid = RichTable(title="load reconciliation per table: rows in = loaded + rejected")
+    for col in ("table", "files", "status", "rows in", "loaded", "rejected"):
+        grid.add_column(col, justify="left" if col in ("table", "status") else "right")
+    for name, row in by_table.iterrows():
+        grid.add_row(name, str(row.files), row.statuses, f"{row.rows_in:,}",
                      f"{row.rows_loaded:,}", f"{row.rows_rejected:,}")
     console.print(grid)
     console.print(report.summary())
