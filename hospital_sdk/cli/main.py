@@ -39,7 +39,7 @@ HomeOption = Annotated[
 
 
 def _fail(exc: HospitalSDKError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}")
+    err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
     return typer.Exit(code=2)
 
 
@@ -102,7 +102,7 @@ def generate(
     years: Annotated[list[int] | None, typer.Option("--year", help="Year to generate "
                                                     "(repeat); default 2024 and 2025.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same files.")] = 20240101,
-    fmt: Annotated[list[str] | None, typer.Option("--format", help="parquet and/or csv")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
     defects: Annotated[bool, typer.Option(help="Inject the documented data defects.")] = False,
     defect_rate: Annotated[float, typer.Option(help="Share of rows damaged per defect kind.")] = 0.002,
     gbk: Annotated[list[str] | None, typer.Option("--gbk-table", help="Write this table as a "
@@ -118,7 +118,7 @@ def generate(
     try:
         with GenerationProgress(console) as progress:
             report = run_generate(out, scale=scale, years=tuple(years or (2024, 2025)), seed=seed,
-                                  formats=tuple(fmt or ("parquet",)), defects=spec,
+                                  formats=(fmt,), defects=spec,
                                   progress=progress.update)
     except HospitalSDKError as exc:
         raise _fail(exc) from exc
@@ -189,7 +189,7 @@ def demo(
     Later stages (asset graph, national assessment, report files) extend this same command.
     """
     source = workdir / "source"
-    generate(source, scale=scale, years=None, seed=seed, fmt=None, defects=False,
+    generate(source, scale=scale, years=None, seed=seed, fmt="parquet", defects=False,
              defect_rate=0.002, gbk=None)
     load(source, home=workdir / "lake", encoding=None)
     console.print(f"[bold green]demo done[/]: source files in {source}, lakehouse in "

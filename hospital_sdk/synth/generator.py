@@ -77,9 +77,8 @@ class _Writer:
         self._pending: deque[tuple[str, str | None, int, Future]] = deque()
 
     def __call__(self, name: str, table: pa.Table, part: str | None = None) -> None:
-        formats = list(self.formats)
-        if name in self.gbk and "csv" not in formats:
-            formats.append("csv")
+        # A source folder holds every row once: a GBK table is written only as GBK CSV.
+        formats = ["csv"] if name in self.gbk else list(self.formats)
         future = self._pool.submit(self._job, name, table, part, formats)
         self._pending.append((name, part, table.num_rows, future))
         self._pending_rows += table.num_rows
@@ -136,7 +135,9 @@ def generate(out: Path, *, scale: float = 0.01, years: Sequence[int] = (2024, 20
     seed
         Seed of every random stream; the same seed and parameters give identical files.
     formats
-        ``"parquet"`` and/or ``"csv"``.
+        ``("parquet",)`` or ``("csv",)``: one format, because a source folder must hold every
+        row once (the loader would reject the second copy as duplicates); generate twice into
+        two folders to get both. Tables named in ``defects.gbk_tables`` are written as GBK CSV.
     defects
         A :class:`hospital_sdk.synth.defects.DefectSpec` to damage the data on purpose (the log
         goes to ``_truth/defect_log.parquet``); ``None`` for clean data.
@@ -149,8 +150,9 @@ def generate(out: Path, *, scale: float = 0.01, years: Sequence[int] = (2024, 20
         Rows, files and seconds per table, and the manifest path.
     """
     fmts = tuple(dict.fromkeys(formats))
-    if not fmts or any(f not in FORMATS for f in fmts):
-        raise GeneratorError(f"formats must be a non-empty subset of {FORMATS}, got {formats!r}")
+    if len(fmts) != 1 or fmts[0] not in FORMATS:
+        raise GeneratorError(f"formats must be exactly one of {FORMATS}, got {tuple(formats)!r}: "
+                             "a source folder holds every row once")
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
