@@ -11,7 +11,7 @@ export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: demo test bench env clean
+.PHONY: demo test bench lab env clean
 
 demo: $(STAMP)  ## synthetic group → full pipeline on the embedded lakehouse (.demo/)
 	$(VENV)/bin/hospital-sdk demo --workdir .demo
@@ -21,6 +21,9 @@ test: $(STAMP)  ## the whole test suite (benchmarks excluded)
 
 bench: $(STAMP)  ## benchmarks (off by default): results go to BENCHMARKS.md
 	$(VENV)/bin/python -m tests.benchmarks.run
+
+lab: $(STAMP)  ## JupyterLab on the notebooks/
+	$(VENV)/bin/jupyter lab notebooks/
 
 env: $(STAMP)
 

@@ -32,6 +32,7 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+NOTES_MARKER = "<!-- notes: kept across runs -->"
 
 _CHILD = {
     "generate": """
@@ -79,14 +80,12 @@ _CHILD = {
 def _measure(kind: str, **params: object) -> dict[str, float]:
     """Run one measurement in a child process; return rows, seconds and peak RSS (MB)."""
     assignments = "\n".join(f"{k.upper()} = {v!r}" for k, v in params.items())
-    code = textwrap.dedent(f"""
-        import json, time
-        {assignments}
-        t0 = time.perf_counter()
-    """) + textwrap.dedent(_CHILD[kind]) + textwrap.dedent("""
-        RESULT["seconds"] = time.perf_counter() - t0
-        print("RESULT " + json.dumps(RESULT))
-    """)
+    code = "\n".join([
+        "import json, time", assignments, "t0 = time.perf_counter()",
+        textwrap.dedent(_CHILD[kind]),
+        'RESULT["seconds"] = time.perf_counter() - t0',
+        'print("RESULT " + json.dumps(RESULT))',
+    ])
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                             cwd=ROOT)
     out = proc.stdout.read() if proc.stdout else ""
@@ -174,7 +173,12 @@ def _write_report(args: argparse.Namespace, results: dict[str, dict[str, float]]
         "DuckDB copy without validation, tokenisation, rejects or lakehouse commits.",
         "",
     ]
-    args.output.write_text("\n".join(lines), encoding="utf-8")
+    notes = ""
+    if args.output.exists():  # hand-written analysis below the marker survives a re-run
+        previous = args.output.read_text(encoding="utf-8")
+        if NOTES_MARKER in previous:
+            notes = previous[previous.index(NOTES_MARKER):]
+    args.output.write_text("\n".join(lines) + ("\n" + notes if notes else ""), encoding="utf-8")
     print("\n".join(lines))
 
 
