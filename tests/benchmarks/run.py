@@ -26,7 +26,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import textwrap
 from datetime import date
 from pathlib import Path
