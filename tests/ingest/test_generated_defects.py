@@ -4,7 +4,6 @@ meant for them, and nothing else is (generator defect log = loader rejects, exac
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
