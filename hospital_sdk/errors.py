@@ -47,3 +47,15 @@ class GeneratorError(HospitalSDKError):
 
 class ReconciliationError(HospitalSDKError):
     """Rows in did not equal rows loaded plus rows rejected: the load is refused, never half-kept."""
+
+
+class CodeMappingError(HospitalSDKError):
+    """The code map gives more than one standard code for one institution, code and date."""
+
+
+class LinkageNotConvergedError(HospitalSDKError):
+    """Patient linkage did not reach a fixed point within the allowed number of passes."""
+
+
+class StatusHistoryError(HospitalSDKError):
+    """The events table cannot be read as a status history (e.g. a column is missing)."""
