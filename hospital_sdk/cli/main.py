@@ -174,7 +174,15 @@ def snapshots(home: HomeOption = None) -> None:
             frame = lake.snapshots()
     except HospitalSDKError as exc:
         raise _fail(exc) from exc
-    console.print(frame.to_string(index=False))
+    grid = RichTable(title="lakehouse snapshots (read any with Lakehouse.table(name, version=N))")
+    for col in ("id", "time (UTC)", "commit", "changes"):
+        grid.add_column(col, justify="right" if col == "id" else "left")
+    for row in frame.itertuples(index=False):
+        changes = ", ".join(f"{k}: {v}" for k, v in (row.changes or {}).items())
+        message = row.commit_message if isinstance(row.commit_message, str) else ""
+        grid.add_row(str(row.snapshot_id), f"{row.snapshot_time:%Y-%m-%d %H:%M:%S}", message,
+                     changes if len(changes) <= 80 else changes[:77] + "...")
+    console.print(grid)
 
 
 @app.command()

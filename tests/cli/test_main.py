@@ -42,4 +42,4 @@ def test_generate_load_snapshots(tmp_path):
     assert f"{total:,} rows in = {total:,} loaded + 0 rejected" in result.output
     result = runner.invoke(app, ["snapshots", "--home", str(home)])
     assert result.exit_code == 0, result.output
-    assert "snapshot_id" in result.output
+    assert "lakehouse snapshots" in result.output and "load " in result.output
