@@ -93,3 +93,35 @@ if __name__ == "__main__":
     result = {"reader": reader, "writer": writer, "inserter": inserter,
               "holder": holder}[role](**args)
     print(json.dumps(result), flush=True)
+
+
+def month_frame(month: str, rows: int, version: int):  # -> pyarrow.Table
+    """``rows`` rows of ``month``: ``id``, timestamp ``t`` spread over the month, ``v = version``.
+
+    Deterministic, so the test can rebuild the frame a worker wrote and compare checksums.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    from hospital_sdk.store.partitions import month_bounds
+
+    start, end = month_bounds(month)
+    seconds = int((end - start).total_seconds())
+    ids = np.arange(rows, dtype=np.int64)
+    stamps = np.datetime64(start, "s") + (ids * 7919 % seconds).astype("timedelta64[s]")
+    return pa.table({"id": ids, "t": stamps, "v": np.full(rows, version, dtype=np.int64)})
+
+
+def month_replacer(home: str, month: str, rows: int, version: int, ready_file: str) -> dict:
+    """Build ``month_frame(month, rows, version)``, open the lakehouse, touch ``ready_file``
+    right before the write, then replace ``month`` of ``raw.m`` with it (the crash test kills
+    this process mid-write). Run as ``python -c`` (see ``test_partitions.run_worker``)."""
+    from hospital_sdk.store import Lakehouse
+    from hospital_sdk.store.partitions import replace_month
+
+    frame = month_frame(month, rows, version)
+    with Lakehouse.open(home) as lake:
+        Path(ready_file).touch()
+        started = time.monotonic()
+        n = replace_month(lake, "m", frame, period_column="t", month=month)
+        return {"rows": n, "seconds": time.monotonic() - started}

@@ -1,0 +1,154 @@
+"""Monthly partitions: replace one calendar month of a table, atomically and idempotently.
+
+A table written through :func:`replace_month` is partitioned by ``year(col), month(col)`` of
+its period column (discharge or visit date), so each month lives in its own Parquet files.
+Replacing a month deletes that month's rows and inserts the new ones in one transaction:
+running it twice gives the same rows, never duplicates, and a writer killed halfway leaves the
+previous version readable and complete (the rerun completes it).
+
+Examples
+--------
+>>> import tempfile, pyarrow as pa
+>>> from hospital_sdk.store import Lakehouse
+>>> month_bounds("2024-03")
+(datetime.datetime(2024, 3, 1, 0, 0), datetime.datetime(2024, 4, 1, 0, 0))
+>>> month_bounds(date(2024, 12, 25))[1]
+datetime.datetime(2025, 1, 1, 0, 0)
+>>> march = pa.table({"visit_date": [date(2024, 3, 1), date(2024, 3, 31)], "n": [1, 2]})
+>>> lh = Lakehouse.open(tempfile.mkdtemp())
+>>> replace_month(lh, "visits", march, period_column="visit_date", month="2024-03")
+2
+>>> replace_month(lh, "visits", march, period_column="visit_date", month="2024-03")
+2
+>>> int(lh.table("visits").count().execute())  # replaced, not appended
+2
+>>> replace_month(lh, "visits", march, period_column="visit_date", month="2024-04")
+Traceback (most recent call last):
+...
+hospital_sdk.errors.StoreError: cannot replace month 2024-04 of lake.raw.visits: 2 of 2 rows
+have visit_date outside [2024-04-01, 2024-05-01) (0 of them NULL); nothing was written
+>>> lh.close()
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import date, datetime
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from hospital_sdk.errors import StoreError
+from hospital_sdk.store.catalog import CATALOG
+from hospital_sdk.store.lakehouse import Lakehouse
+from hospital_sdk.store.tables import RowSource, ident, table_columns
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def month_bounds(month: str | date) -> tuple[datetime, datetime]:
+    """``[start, end)`` of ``month``: ``'2024-03'`` (or any date in it) -> March 1st, April 1st.
+
+    Raises :class:`ValueError` for a string that is not ``YYYY-MM`` or a month outside 1..12.
+    """
+    if isinstance(month, date):  # datetime is a date too
+        year, mon = month.year, month.month
+    elif isinstance(month, str) and (m := _MONTH.fullmatch(month.strip())):
+        year, mon = int(m.group(1)), int(m.group(2))
+        if not 1 <= mon <= 12:
+            raise ValueError(f"month {month!r} is not between 01 and 12")
+    else:
+        raise ValueError(f"expected a month as 'YYYY-MM' or a date, got {month!r}")
+    start = datetime(year, mon, 1)
+    end = datetime(year + 1, 1, 1) if mon == 12 else datetime(year, mon + 1, 1)
+    return start, end
+
+
+def replace_month(lake: Lakehouse, name: str, obj: pa.Table | pd.DataFrame | ir.Table, *,
+                  layer: str = "raw", period_column: str, month: str | date) -> int:
+    """Replace the rows of ``lake.<layer>.<name>`` whose ``period_column`` falls in ``month``.
+
+    In one transaction under the writer lock: check that every row of ``obj`` has
+    ``period_column`` in ``[start, end)`` of ``month`` (a DATE or TIMESTAMP column; NULL counts
+    as outside), create the table from ``obj``'s columns if missing, partitioned by
+    ``year(period_column), month(period_column)``, then :meth:`Lakehouse.replace` with
+    ``where`` = that month. Other months are untouched; an existing table keeps its
+    partitioning. Returns the number of rows inserted.
+
+    Raises
+    ------
+    StoreError
+        Rows of ``obj`` fall outside ``month`` (the message names the table, the month and how
+        many), ``period_column`` is missing or not a date/timestamp, or the write failed.
+        Nothing is written in any of these cases.
+    """
+    start, end = month_bounds(month)
+    label = f"{start:%Y-%m}"
+    target = lake._qualified(name, layer)
+    sql = Lakehouse._sql(name, layer)
+    col = ident(period_column)
+    if isinstance(obj, ir.Table) and ibis.get_backend(obj) is not lake.con:
+        obj = obj.to_pyarrow()  # fetched once, for the check and the write
+    source = RowSource.of(obj, lake.con)
+    stage = f"__hospital_sdk_month_{threading.get_ident()}"
+
+    def where(column_type: str) -> str:
+        return (f"{col} >= {_literal(column_type, start, target, period_column)} AND "
+                f"{col} < {_literal(column_type, end, target, period_column)}")
+
+    def work(duck: duckdb.DuckDBPyConnection) -> int:
+        if source.data is not None:
+            duck.register(stage, source.data)
+            rows = ident(stage)
+        else:
+            rows = f"({source.query})"
+        try:
+            types = dict(duck.execute(f"SELECT column_name, column_type FROM "
+                                      f"(DESCRIBE SELECT * FROM {rows})").fetchall())
+            if period_column not in types:
+                raise StoreError(f"cannot replace month {label} of {target}: the rows have no "
+                                 f"column {period_column!r} (they have {list(types)})")
+            outside, nulls, total = duck.execute(
+                f"SELECT count(*) FILTER (WHERE NOT coalesce({where(types[period_column])}, "
+                f"false)), count(*) FILTER (WHERE {col} IS NULL), count(*) FROM {rows}"
+            ).fetchone()
+            if outside:
+                raise StoreError(
+                    f"cannot replace month {label} of {target}: {outside} of {total} rows have "
+                    f"{period_column} outside [{start:%Y-%m-%d}, {end:%Y-%m-%d}) ({nulls} of "
+                    f"them NULL); nothing was written")
+            columns = table_columns(duck, CATALOG, layer, name)
+            if columns is None:
+                duck.execute(f"CREATE TABLE {sql} AS SELECT * FROM {rows} LIMIT 0")
+                duck.execute(f"ALTER TABLE {sql} SET PARTITIONED BY (year({col}), month({col}))")
+                columns = table_columns(duck, CATALOG, layer, name)
+                assert columns is not None
+            if period_column not in columns:
+                raise StoreError(f"cannot replace month {label} of {target}: the table has no "
+                                 f"column {period_column!r}")
+            table_type = columns[period_column][0]
+        finally:
+            if source.data is not None:
+                duck.unregister(stage)
+        # joins this transaction: check, create, delete and insert commit together or not at all
+        return lake.replace(name, obj, layer, where=where(table_type))
+
+    try:
+        return lake.write(work, description=f"replace {layer}.{name} month {label}")
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot replace month {label} of {target}: {exc}") from exc
+
+
+def _literal(column_type: str, value: datetime, target: str, column: str) -> str:
+    """``value`` as a SQL literal of ``column_type`` (DATE or a TIMESTAMP type)."""
+    kind = column_type.upper()
+    if kind == "DATE":
+        return f"DATE '{value:%Y-%m-%d}'"
+    if kind.startswith("TIMESTAMP"):  # TIMESTAMP, TIMESTAMP_NS, TIMESTAMP WITH TIME ZONE, ...
+        return f"CAST('{value:%Y-%m-%d %H:%M:%S}' AS {column_type})"
+    raise StoreError(f"cannot split {target} into months by {column!r}: it is {column_type}, "
+                     f"expected DATE or TIMESTAMP")
