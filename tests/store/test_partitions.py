@@ -20,7 +20,7 @@ from hospital_sdk.errors import StoreError
 from hospital_sdk.store import Lakehouse
 from hospital_sdk.store.partitions import month_bounds, replace_month
 from hospital_sdk.store.writer import FileLock
-
+from tests.store.test_concurrency import Workers
 from tests.store.workers import month_frame  # the frames the worker writes, rebuilt here
 
 WORKERS = Path(__file__).parent
@@ -166,15 +166,6 @@ def run_worker(procs: list, **args: object) -> subprocess.Popen[str]:
     return proc
 
 
-def wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 30.0) -> None:
-    end = time.monotonic() + timeout
-    while not path.exists():
-        if proc.poll() is not None:
-            raise AssertionError(f"worker died before {path.name}: {proc.stderr.read()}")
-        assert time.monotonic() < end, f"{path.name} did not appear within {timeout} s"
-        time.sleep(0.005)
-
-
 def data_files(home: Path) -> set[str]:
     return {str(p) for p in (home / "data").rglob("*") if p.is_file()}
 
@@ -210,7 +201,7 @@ def test_a_writer_killed_mid_write_leaves_the_previous_month_and_the_rerun_compl
         ready = tmp_path / f"ready.{version}"
         proc = run_worker(procs, home=str(home), month=month, rows=BIG, version=version,
                           ready_file=str(ready))
-        wait_for(ready, proc)
+        Workers.wait_for(ready, proc)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
