@@ -11,19 +11,29 @@ Environment variables
 ``HOSPITAL_SDK_TOKEN_KEY``
     Secret used to tokenise identity-document numbers (HMAC-SHA256). Default: a random key
     created once in ``<home>/token.key`` with owner-only permissions.
+``HOSPITAL_SDK_SOURCE``
+    The landing folder the hospitals' source files arrive in (read by the asset graph's raw
+    layer and watched by its sensor). Default: ``<home>/source``.
+``HOSPITAL_SDK_FIRST_MONTH``
+    First month (``YYYY-MM``) of the asset graph's monthly partitions. Default: ``2024-01``.
 
 Examples
 --------
 >>> from hospital_sdk.config import Settings
 >>> Settings(home="/tmp/lake").home.name
 'lake'
+>>> Settings(home="/tmp/lake").source.as_posix(), Settings(home="/tmp/lake").first_month
+('/tmp/lake/source', '2024-01')
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from hospital_sdk.errors import ConfigError
 
 
 def _default_home() -> Path:
@@ -41,12 +51,28 @@ class Settings:
         Lakehouse folder; ``None`` reads ``HOSPITAL_SDK_HOME`` (default ``~/.hospital_sdk``).
     token_key
         Secret for identity tokens; ``None`` reads ``HOSPITAL_SDK_TOKEN_KEY`` or the key file.
+    source
+        Landing folder of source files; ``None`` reads ``HOSPITAL_SDK_SOURCE`` (default
+        ``<home>/source``).
+    first_month
+        First monthly partition, ``YYYY-MM``; ``None`` reads ``HOSPITAL_SDK_FIRST_MONTH``
+        (default ``2024-01``).
     """
 
     home: Path = field(default_factory=_default_home)
     token_key: str | None = None
+    source: Path | None = None
+    first_month: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).expanduser())
+        source = self.source if self.source is not None else os.environ.get("HOSPITAL_SDK_SOURCE")
+        object.__setattr__(self, "source",
+                           Path(source).expanduser() if source else self.home / "source")
+        first = self.first_month or os.environ.get("HOSPITAL_SDK_FIRST_MONTH") or "2024-01"
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", first):
+            raise ConfigError(f"first_month {first!r} is not a month YYYY-MM "
+                              "(from HOSPITAL_SDK_FIRST_MONTH or the first_month argument)")
+        object.__setattr__(self, "first_month", first)
         if self.token_key is None and os.environ.get("HOSPITAL_SDK_TOKEN_KEY"):
             object.__setattr__(self, "token_key", os.environ["HOSPITAL_SDK_TOKEN_KEY"])

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -101,7 +101,8 @@ def raw_schema(table: Table) -> ibis.Schema:
 
 def load_folder(folder: Path | str, lake: Lakehouse, *, contract: Contract | None = None,
                 encoding: str | None = None, progress: Progress | None = None,
-                settings: Settings | None = None, batch_rows: int = 1_000_000) -> LoadReport:
+                settings: Settings | None = None, batch_rows: int = 1_000_000,
+                tables: Collection[str] | None = None) -> LoadReport:
     """Load every source file of ``folder`` into the raw layer of ``lake``.
 
     Parameters
@@ -122,6 +123,8 @@ def load_folder(folder: Path | str, lake: Lakehouse, *, contract: Contract | Non
         key file in the lakehouse home.
     batch_rows
         Rows read and validated at a time.
+    tables
+        Load only the files of these tables (default: every file of the folder).
 
     Raises
     ------
@@ -133,6 +136,11 @@ def load_folder(folder: Path | str, lake: Lakehouse, *, contract: Contract | Non
     contract = contract if contract is not None else _default_contract()
     root = Path(folder)
     sources = discover(root, contract)
+    if tables is not None:
+        unknown = sorted(set(tables) - {t.name for t in contract.source_tables()})
+        if unknown:
+            raise ContractError(f"not source tables of the contract: {unknown}")
+        sources = [s for s in sources if s.table in set(tables)]
     return _load(sources, lake, contract, encoding, progress, settings, batch_rows)
 
 

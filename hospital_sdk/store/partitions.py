@@ -27,6 +27,10 @@ Traceback (most recent call last):
 ...
 hospital_sdk.errors.StoreError: cannot replace month 2024-04 of lake.raw.visits: 2 of 2 rows
 have visit_date outside [2024-04-01, 2024-05-01) (0 of them NULL); nothing was written
+>>> april_may = pa.table({"visit_date": [date(2024, 4, 2), date(2024, 5, 9)], "n": [3, 4]})
+>>> replace_months(lh, "visits", april_may, period_column="visit_date", first="2024-04",
+...                last="2024-05")  # a backfill of several months: one transaction
+2
 >>> lh.close()
 """
 
@@ -72,11 +76,23 @@ def replace_month(lake: Lakehouse, name: str, obj: pa.Table | pd.DataFrame | ir.
                   layer: str = "raw", period_column: str, month: str | date) -> int:
     """Replace the rows of ``lake.<layer>.<name>`` whose ``period_column`` falls in ``month``.
 
+    The one-month case of :func:`replace_months` (see there for the checks and errors).
+    """
+    return replace_months(lake, name, obj, layer=layer, period_column=period_column,
+                          first=month, last=month)
+
+
+def replace_months(lake: Lakehouse, name: str, obj: pa.Table | pd.DataFrame | ir.Table, *,
+                   layer: str = "raw", period_column: str, first: str | date,
+                   last: str | date) -> int:
+    """Replace the rows of ``lake.<layer>.<name>`` in the months ``first`` .. ``last`` (inclusive).
+
     In one transaction under the writer lock: check that every row of ``obj`` has
-    ``period_column`` in ``[start, end)`` of ``month`` (a DATE or TIMESTAMP column; NULL counts
+    ``period_column`` in ``[start of first, end of last)`` (a DATE or TIMESTAMP column; NULL counts
     as outside), create the table from ``obj``'s columns if missing, partitioned by
     ``year(period_column), month(period_column)``, then :meth:`Lakehouse.replace` with
-    ``where`` = that month. Other months are untouched; an existing table keeps its
+    ``where`` = those months. Other months are untouched (a backfill of a year is one
+    transaction, a one-month rerun touches one month); an existing table keeps its
     partitioning. Returns the number of rows inserted.
 
     Raises
@@ -86,8 +102,11 @@ def replace_month(lake: Lakehouse, name: str, obj: pa.Table | pd.DataFrame | ir.
         many), ``period_column`` is missing or not a date/timestamp, or the write failed.
         Nothing is written in any of these cases.
     """
-    start, end = month_bounds(month)
-    label = f"{start:%Y-%m}"
+    start, end = month_bounds(first)[0], month_bounds(last)[1]
+    if end <= start:
+        raise ValueError(f"month range {first}..{last} is empty: {last} is before {first}")
+    label = f"month {start:%Y-%m}" if end == month_bounds(first)[1] else \
+        f"months {start:%Y-%m}..{month_bounds(last)[0]:%Y-%m}"
     target = lake._qualified(name, layer)
     sql = Lakehouse._sql(name, layer)
     col = ident(period_column)
@@ -110,7 +129,7 @@ def replace_month(lake: Lakehouse, name: str, obj: pa.Table | pd.DataFrame | ir.
             types = dict(duck.execute(f"SELECT column_name, column_type FROM "
                                       f"(DESCRIBE SELECT * FROM {rows})").fetchall())
             if period_column not in types:
-                raise StoreError(f"cannot replace month {label} of {target}: the rows have no "
+                raise StoreError(f"cannot replace {label} of {target}: the rows have no "
                                  f"column {period_column!r} (they have {list(types)})")
             outside, nulls, total = duck.execute(
                 f"SELECT count(*) FILTER (WHERE NOT coalesce({where(types[period_column])}, "
@@ -118,7 +137,7 @@ def replace_month(lake: Lakehouse, name: str, obj: pa.Table | pd.DataFrame | ir.
             ).fetchone()
             if outside:
                 raise StoreError(
-                    f"cannot replace month {label} of {target}: {outside} of {total} rows have "
+                    f"cannot replace {label} of {target}: {outside} of {total} rows have "
                     f"{period_column} outside [{start:%Y-%m-%d}, {end:%Y-%m-%d}) ({nulls} of "
                     f"them NULL); nothing was written")
             columns = table_columns(duck, CATALOG, layer, name)
@@ -128,7 +147,7 @@ def replace_month(lake: Lakehouse, name: str, obj: pa.Table | pd.DataFrame | ir.
                 columns = table_columns(duck, CATALOG, layer, name)
                 assert columns is not None
             if period_column not in columns:
-                raise StoreError(f"cannot replace month {label} of {target}: the table has no "
+                raise StoreError(f"cannot replace {label} of {target}: the table has no "
                                  f"column {period_column!r}")
             table_type = columns[period_column][0]
         finally:
@@ -138,9 +157,9 @@ def replace_month(lake: Lakehouse, name: str, obj: pa.Table | pd.DataFrame | ir.
         return lake.replace(name, obj, layer, where=where(table_type))
 
     try:
-        return lake.write(work, description=f"replace {layer}.{name} month {label}")
+        return lake.write(work, description=f"replace {layer}.{name} {label}")
     except duckdb.Error as exc:
-        raise StoreError(f"cannot replace month {label} of {target}: {exc}") from exc
+        raise StoreError(f"cannot replace {label} of {target}: {exc}") from exc
 
 
 def _literal(column_type: str, value: datetime, target: str, column: str) -> str:

@@ -1,0 +1,192 @@
+"""Building the cleaned layer in the lakehouse: one table, or one range of months of it, at a time.
+
+Each call reads the raw layer, builds the cleaned rows inside DuckDB (the expressions of
+:mod:`~hospital_sdk.cleaned.tables`) and writes them in one transaction under the writer lock:
+monthly tables through :func:`~hospital_sdk.store.partitions.replace_months` (only the months
+asked for are replaced, so a rerun gives the same rows and a backfill of a year is one commit),
+the others whole through :meth:`~hospital_sdk.store.Lakehouse.replace`. A crash leaves the
+previous version of the table readable and complete.
+
+The derived tables:
+
+``patient_index``
+    the patient master index over every institution's patients (deterministic rules:
+    :func:`~hospital_sdk.cleaned.patient_index.build_patient_index`);
+``status_interval``
+    the validity interval of every business status of every visit/stay/order, from the cleaned
+    ``status_event`` history (:func:`~hospital_sdk.cleaned.status_history.status_intervals`);
+    with it, any entity can be shown as it was at any time and as it was known then.
+
+Examples
+--------
+>>> import tempfile, datetime as dt, pyarrow as pa
+>>> from hospital_sdk.store import Lakehouse
+>>> lake = Lakehouse.open(tempfile.mkdtemp())
+>>> stays = pa.table({"institution_id": ["H1", "H1"], "stay_id": ["S1", "S2"],
+...     "discharge_time": [dt.datetime(2024, 1, 9), dt.datetime(2024, 2, 3)]})
+>>> dx = pa.table({"institution_id": ["H1", "H1"], "stay_id": ["S1", "S2"],
+...                "diagnosis_kind": ["discharge"] * 2, "seq": [1, 1]})
+>>> for name, rows in {"inpatient_stay": stays, "stay_diagnosis": dx}.items():
+...     _ = lake.replace(name, rows, "raw")
+>>> refresh_table(lake, "stay_diagnosis", first="2024-01", last="2024-02").rows_written
+2
+>>> refresh_table(lake, "stay_diagnosis", first="2024-02", last="2024-02").rows_written
+1
+>>> int(lake.table("stay_diagnosis", "cleaned").count().execute())  # replaced, not appended
+2
+>>> lake.close()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import ibis.expr.types as ir
+
+from hospital_sdk.cleaned.patient_index import build_patient_index
+from hospital_sdk.cleaned.status_history import status_intervals
+from hospital_sdk.cleaned.tables import STAY_CHILDREN, TABLES, cleaned_table
+from hospital_sdk.errors import ContractError
+from hospital_sdk.store import Lakehouse
+from hospital_sdk.store.partitions import month_bounds, replace_months
+
+__all__ = ["LAYER", "RefreshResult", "refresh_patient_index", "refresh_status_intervals",
+           "refresh_table"]
+
+LAYER = "cleaned"
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What one refresh wrote.
+
+    ``rows_in`` counts the raw rows of the window (for the parts of the discharge record: rows of
+    any stay), ``rows_written`` the cleaned rows written, ``excluded`` the raw rows not carried
+    over, by reason; ``rows_in == rows_written + sum(excluded.values())`` always holds.
+    """
+
+    table: str
+    first: str | None
+    last: str | None
+    rows_in: int
+    rows_written: int
+    excluded: Mapping[str, int] = field(default_factory=dict)
+    rows_by_month: Mapping[str, int] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, object]:
+        """Plain values for an orchestrator's materialization metadata."""
+        out: dict[str, object] = {"rows_in": self.rows_in, "rows_written": self.rows_written,
+                                  "rows_excluded": sum(self.excluded.values())}
+        out.update({f"excluded: {k}": v for k, v in self.excluded.items()})
+        if self.first is not None:
+            out["months"] = self.first if self.first == self.last else f"{self.first}..{self.last}"
+        return out
+
+
+def _raw(lake: Lakehouse, *names: str) -> dict[str, ir.Table]:
+    return {n: lake.table(n, "raw") for n in names if lake.has_table(n, "raw")}
+
+
+def _month(value: str | date) -> str:
+    return f"{month_bounds(value)[0]:%Y-%m}"
+
+
+def refresh_table(lake: Lakehouse, name: str, *, first: str | date | None = None,
+                  last: str | date | None = None) -> RefreshResult:
+    """Rebuild cleaned table ``name``: the months ``first`` .. ``last`` of a monthly table (both
+    required), or the whole table otherwise (then both must be omitted).
+
+    Needs ``cleaned.patient_index`` first when the table links patients
+    (:func:`refresh_patient_index`).
+
+    Raises
+    ------
+    ContractError
+        Unknown table, months given for a whole table or missing for a monthly one, or a raw
+        table it needs is missing.
+    """
+    if name not in TABLES:
+        raise ContractError(f"{name!r} is not a cleaned table")
+    spec = TABLES[name]
+    if spec.monthly and (first is None or last is None):
+        raise ContractError(f"cleaned.{name} is split into months: give first and last month")
+    if not spec.monthly and (first is not None or last is not None):
+        raise ContractError(f"cleaned.{name} is rebuilt whole: give no months")
+    raw = _raw(lake, name, "code_map", "inpatient_stay")
+    if name not in raw:
+        raise ContractError(f"cleaned.{name}: the raw table lake.raw.{name} does not exist yet; "
+                            f"load the source files first")
+    index = lake.table("patient_index", LAYER) if spec.links_patient else None
+    if not spec.monthly:
+        expr = cleaned_table(name, raw, patient_index=index)
+        written = lake.replace(name, expr, LAYER)
+        rows_in = int(raw[name].count().execute())
+        return RefreshResult(name, None, None, rows_in, written,
+                             _excluded(rows_in, written, "unexpected difference"))
+    first_m, last_m = _month(first), _month(last)  # type: ignore[arg-type]
+    window = (month_bounds(first_m)[0], month_bounds(last_m)[1])
+    expr = cleaned_table(name, raw, window=window, patient_index=index)
+    assert spec.period_column is not None
+    written = replace_months(lake, name, expr, layer=LAYER, period_column=spec.period_column,
+                             first=first_m, last=last_m)
+    rows_in = _rows_in(raw, name, spec.period_column, window)
+    reason = ("stay not in the raw layer (rejected at load, or not delivered)"
+              if name in STAY_CHILDREN else "unexpected difference")
+    return RefreshResult(name, first_m, last_m, rows_in, written,
+                         _excluded(rows_in, written, reason),
+                         _by_month(lake.table(name, LAYER), spec.period_column, window))
+
+
+def _rows_in(raw: Mapping[str, ir.Table], name: str, period: str,
+             window: tuple[datetime, datetime]) -> int:
+    t = raw[name]
+    if name in STAY_CHILDREN:
+        # rows of stays in the window, plus the orphans (rows of no stay at all): they belong to
+        # no month, so every refresh reports them as excluded
+        stays = raw["inpatient_stay"]
+        in_window = stays.filter((stays.discharge_time >= window[0])
+                                 & (stays.discharge_time < window[1]))
+        inside = t.semi_join(in_window, ["institution_id", "stay_id"]).count().execute()
+        orphans = t.anti_join(stays, ["institution_id", "stay_id"]).count().execute()
+        return int(inside) + int(orphans)
+    col = t[period]
+    return int(t.filter((col >= window[0]) & (col < window[1])).count().execute())
+
+
+def _excluded(rows_in: int, written: int, reason: str) -> dict[str, int]:
+    return {reason: rows_in - written} if rows_in != written else {}
+
+
+def _by_month(t: ir.Table, period: str, window: tuple[datetime, datetime]) -> dict[str, int]:
+    col = t[period]
+    inside = t.filter((col >= window[0]) & (col < window[1]))
+    counts = (inside.group_by(month=inside[period].strftime("%Y-%m"))
+              .aggregate(rows=lambda g: g.count())
+              .order_by("month").execute())
+    return dict(zip(counts.month, (int(r) for r in counts.rows), strict=True))
+
+
+def refresh_patient_index(lake: Lakehouse, *, linked_at: datetime) -> RefreshResult:
+    """Rebuild ``cleaned.patient_index`` from ``raw.patient`` (``linked_at``: the run's time)."""
+    raw = _raw(lake, "patient")
+    if "patient" not in raw:
+        raise ContractError("cleaned.patient_index: lake.raw.patient does not exist yet")
+    index = build_patient_index(raw["patient"], linked_at=linked_at)
+    written = lake.replace("patient_index", index.to_pyarrow(), LAYER)
+    rows_in = int(raw["patient"].select("institution_id", "patient_local_id").distinct()
+                  .count().execute())
+    return RefreshResult("patient_index", None, None, rows_in, written,
+                         _excluded(rows_in, written, "unexpected difference"))
+
+
+def refresh_status_intervals(lake: Lakehouse) -> RefreshResult:
+    """Rebuild ``cleaned.status_interval`` from every month of ``cleaned.status_event``."""
+    if not lake.has_table("status_event", LAYER):
+        raise ContractError("cleaned.status_interval: build cleaned.status_event first")
+    events = lake.table("status_event", LAYER)
+    written = lake.replace("status_interval", status_intervals(events), LAYER)
+    rows_in = int(events.count().execute())
+    return RefreshResult("status_interval", None, None, rows_in, written,
+                         _excluded(rows_in, written, "unexpected difference"))

@@ -1,0 +1,106 @@
+"""Refreshing cleaned tables in the lakehouse: exact months replaced, reconciled, as-of queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from hospital_sdk.cleaned import status_as_of
+from hospital_sdk.cleaned.refresh import (
+    refresh_patient_index, refresh_status_intervals, refresh_table,
+)
+from hospital_sdk.errors import ContractError
+from hospital_sdk.store import Lakehouse
+
+
+@pytest.fixture()
+def lake(tmp_path: Path):
+    with Lakehouse.open(tmp_path / "lake") as lh:
+        stays = pa.table({
+            "institution_id": ["H1"] * 3, "stay_id": ["S1", "S2", "S3"],
+            "patient_local_id": ["p1", "p2", "p1"],
+            "discharge_time": [datetime(2024, 1, 9), datetime(2024, 2, 3),
+                               datetime(2024, 3, 1)]})
+        dx = pa.table({"institution_id": ["H1"] * 5, "stay_id": ["S1", "S1", "S2", "S3", "S9"],
+                       "diagnosis_kind": ["discharge"] * 5, "seq": [1, 2, 1, 1, 1]})
+        patients = pa.table({"institution_id": ["H1", "H1"], "patient_local_id": ["p1", "p2"],
+                             "medical_record_number": ["M1", "M2"],
+                             "id_number_token": ["t1", None]})
+        for name, rows in {"inpatient_stay": stays, "stay_diagnosis": dx,
+                           "patient": patients}.items():
+            lh.replace(name, rows, "raw")
+        yield lh
+
+
+def rows(lake: Lakehouse, name: str) -> list[tuple]:
+    return sorted(lake.duck.execute(f"SELECT stay_id FROM lake.cleaned.{name}").fetchall())
+
+
+def test_a_month_range_is_replaced_exactly_and_reruns_change_nothing(lake: Lakehouse) -> None:
+    refresh_patient_index(lake, linked_at=datetime(2024, 4, 1))
+    first = refresh_table(lake, "inpatient_stay", first="2024-01", last="2024-02")
+    assert (first.rows_in, first.rows_written) == (2, 2)  # S3 is discharged in March
+    assert dict(first.rows_by_month) == {"2024-01": 1, "2024-02": 1}
+    again = refresh_table(lake, "inpatient_stay", first="2024-02", last="2024-03")
+    assert (again.rows_written, again.first, again.last) == (2, "2024-02", "2024-03")
+    assert rows(lake, "inpatient_stay") == [("S1",), ("S2",), ("S3",)]  # no duplicate of S2
+    empi = lake.duck.execute("SELECT stay_id, empi_id FROM lake.cleaned.inpatient_stay "
+                             "ORDER BY stay_id").fetchall()
+    assert empi[0][1] == empi[2][1] != empi[1][1]  # S1 and S3 are p1's, S2 is p2's
+
+
+def test_diagnoses_reconcile_with_the_orphan_of_a_missing_stay(lake: Lakehouse) -> None:
+    result = refresh_table(lake, "stay_diagnosis", first="2024-01", last="2024-03")
+    # 4 diagnoses of stays S1..S3 written; S9 has no stay: in = 4 + 1 orphan
+    assert (result.rows_in, result.rows_written, sum(result.excluded.values())) == (5, 4, 1)
+    assert "stay not in the raw layer" in next(iter(result.excluded))
+    assert result.metadata()["months"] == "2024-01..2024-03"
+
+
+def test_months_are_required_exactly_for_monthly_tables(lake: Lakehouse) -> None:
+    with pytest.raises(ContractError, match="split into months"):
+        refresh_table(lake, "stay_diagnosis")
+    with pytest.raises(ContractError, match="rebuilt whole"):
+        refresh_table(lake, "patient", first="2024-01", last="2024-01")
+    with pytest.raises(ContractError, match="load the source files first"):
+        refresh_table(lake, "department")
+
+
+def test_status_history_answers_as_it_was_and_the_lake_travels_back(lake: Lakehouse) -> None:
+    events = pa.table({
+        "institution_id": ["H1"] * 3, "event_id": ["e1", "e2", "e3"],
+        "entity_type": ["stay"] * 3, "entity_id": ["S1"] * 3,
+        "from_status": [None, "admitted", "discharged"],
+        "to_status": ["admitted", "discharged", "settled"],
+        "event_time": [datetime(2024, 1, 2), datetime(2024, 1, 9), datetime(2024, 1, 20)],
+        "recorded_time": [datetime(2024, 1, 2), datetime(2024, 1, 9), datetime(2024, 1, 21)],
+        "operator_id": ["u1"] * 3}, schema=pa.schema([
+            ("institution_id", pa.string()), ("event_id", pa.string()),
+            ("entity_type", pa.string()), ("entity_id", pa.string()),
+            ("from_status", pa.string()), ("to_status", pa.string()),
+            ("event_time", pa.timestamp("us")), ("recorded_time", pa.timestamp("us")),
+            ("operator_id", pa.string())]))
+    lake.replace("status_event", events, "raw")
+    refresh_table(lake, "status_event", first="2024-01", last="2024-01")
+    before = lake.current_snapshot()
+    assert refresh_status_intervals(lake).rows_written == 3
+    cleaned = lake.table("status_event", "cleaned")
+    on_the_10th = status_as_of(cleaned, datetime(2024, 1, 10)).execute()
+    assert on_the_10th.status.tolist() == ["discharged"]
+    # settled on the 20th but recorded on the 21st: a report run on the 20th still saw discharged
+    seen = status_as_of(cleaned, datetime(2024, 1, 20, 12), known_at=datetime(2024, 1, 20, 12))
+    assert seen.execute().status.tolist() == ["discharged"]
+    assert before < lake.current_snapshot()
+
+
+def test_an_earlier_version_of_a_cleaned_table_is_read_back_by_snapshot(lake: Lakehouse) -> None:
+    refresh_patient_index(lake, linked_at=datetime(2024, 4, 1))
+    refresh_table(lake, "inpatient_stay", first="2024-01", last="2024-02")
+    january_and_february = lake.current_snapshot()
+    refresh_table(lake, "inpatient_stay", first="2024-03", last="2024-03")
+    now = lake.table("inpatient_stay", "cleaned").count().execute()
+    then = lake.table("inpatient_stay", "cleaned", version=january_and_february).count().execute()
+    assert (int(then), int(now)) == (2, 3)
