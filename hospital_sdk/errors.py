@@ -59,3 +59,8 @@ class LinkageNotConvergedError(HospitalSDKError):
 
 class StatusHistoryError(HospitalSDKError):
     """The events table cannot be read as a status history (e.g. a column is missing)."""
+
+
+class ReportError(HospitalSDKError):
+    """A report cannot be written: an input lacks a column, holds a patient identifier, has a
+    value outside its vocabulary, or a file cannot be written. The message names which."""

@@ -1,0 +1,1 @@
+"""Tests of hospital_sdk.reports."""
