@@ -1,12 +1,17 @@
 """Check types: each one a function building ONE set-wise Ibis aggregate per declaration.
 
 A check type is declared once here; :mod:`hospital_sdk.quality.declarations` applies it to tables
-and fields. Every builder returns a one-row Ibis table with two integer columns:
+and fields. Every builder returns an Ibis table with two integer columns:
 
 ``violating``
     rows that break the rule;
 ``applicable``
     rows the rule applies to (e.g. rows with a non-null value for a code-set check).
+
+It has one row, or, when the context asks for results per month (``by_month``) and the checked
+table has a period column, one row per month present, keyed by :data:`PARTITION` (the month as
+``year * 12 + month - 1``; :func:`month_label` writes it ``YYYY-MM``). The month always comes
+from the checked (subject) table's rows, also when a builder joins a parent or child table.
 
 Builders never loop over rows in Python, never execute anything, and read any table or column
 through :class:`CheckContext`, which raises :class:`CheckNotApplicable` (with the reason) when the
@@ -18,6 +23,8 @@ Examples
 ['catalog_membership', 'exactly_one_child', 'in_code_set', 'in_range']
 >>> CHECK_TYPES["row_rule"].required
 ('op',)
+>>> month_label(2024 * 12 + 0), month_label(2023 * 12 + 11)
+('2024-01', '2023-12')
 """
 
 from __future__ import annotations
@@ -39,6 +46,10 @@ if TYPE_CHECKING:
 
 Arity = Literal["none", "one", "many"]
 Builder = Callable[["CheckContext", "CheckDeclaration"], ir.Table]
+Period = tuple[date | datetime, date | datetime]
+
+PARTITION = "_partition"
+"""Column holding a subject row's month (``year * 12 + month - 1``) when results go by month."""
 
 
 class CheckNotApplicable(HospitalSDKError):
@@ -89,7 +100,7 @@ def check_type(name: str, *, fields: Arity, required: Sequence[str] = (),
 
 @dataclass
 class CheckContext:
-    """Where builders get their tables: period filtering and missing-table reasons live here.
+    """Where builders get their tables: period filtering, month keys and missing-table reasons.
 
     Parameters
     ----------
@@ -101,33 +112,92 @@ class CheckContext:
         children) are read whole, so a procedure in January still finds its stay discharged in
         February.
     period_columns
-        Table name -> period column (from the contract).
+        Table name -> period column (from the contract, possibly overridden).
     contract
         Resolves ``code_set`` parameters.
     as_of
         The reference date of ``not_in_future``.
+    by_month
+        Give the checked table a :data:`PARTITION` column (its rows' month) when it has a period
+        column, so builders aggregate per month.
     """
 
     fetch: Callable[[str], ir.Table]
-    period: tuple[date | datetime, date | datetime] | None = None
+    period: Period | None = None
     period_columns: Mapping[str, str] = field(default_factory=dict)
     contract: Contract | None = None
     as_of: date | datetime = field(default_factory=date.today)
+    by_month: bool = False
 
-    def table(self, name: str, *columns: str, subject: bool = False) -> ir.Table:
-        """Table ``name`` holding ``columns``; period-filtered when it is the ``subject``."""
+    def table(self, name: str, *columns: str, subject: bool = False,
+              lookback_months: int = 0) -> ir.Table:
+        """Table ``name`` holding ``columns``.
+
+        As the ``subject`` (the checked table) it is period-filtered -- from ``lookback_months``
+        whole months before the period's first month, when asked -- and, with ``by_month``,
+        gains the :data:`PARTITION` column.
+        """
         t = self.fetch(name)
         missing = [c for c in columns if c not in t.columns]
         if missing:
             raise CheckNotApplicable(f"table {name!r} has no column {', '.join(map(repr, missing))}")
         period_col = self.period_columns.get(name)
-        if subject and self.period is not None and period_col is not None:
-            if period_col not in t.columns:
-                raise CheckNotApplicable(f"table {name!r} has no period column {period_col!r}")
+        if not subject or period_col is None or (self.period is None and not self.by_month):
+            return t
+        if period_col not in t.columns:
+            raise CheckNotApplicable(f"table {name!r} has no period column {period_col!r}")
+        if self.period is not None:
             col = t[period_col]
-            start, end = (_literal_like(col, v) for v in self.period)
-            t = t.filter(col >= start, col < end)
+            first, end = self.period
+            if lookback_months:
+                first = months_before(first, lookback_months)
+            start, stop = (_literal_like(col, v) for v in (first, end))
+            t = t.filter(col >= start, col < stop)
+        if self.by_month:
+            t = t.mutate(**{PARTITION: month_index(t[period_col], f"{name}.{period_col}")})
         return t
+
+    def month_window(self) -> tuple[int, int] | None:
+        """First and last month (as :func:`month_index` numbers) the period touches, if any.
+
+        >>> CheckContext({}.__getitem__, period=(date(2024, 1, 1), date(2024, 3, 1))).month_window()
+        (24288, 24289)
+        """
+        if self.period is None:
+            return None
+        start, end = self.period
+        last = end.year * 12 + end.month - 1
+        at_month_start = end.day == 1 and (not isinstance(end, datetime) or end.time() == time())
+        return start.year * 12 + start.month - 1, last - 1 if at_month_start else last
+
+
+def month_index(col: ir.Value, name: str = "period column") -> ir.IntegerValue:
+    """The month of a date or timestamp column as one integer: ``year * 12 + month - 1``.
+
+    Raises
+    ------
+    TypeError
+        When ``col`` is neither a date nor a timestamp (``name`` says which column).
+    """
+    if not (col.type().is_date() or col.type().is_timestamp()):
+        raise TypeError(f"{name} is {col.type()}, not a date or timestamp")
+    return col.year().cast("int64") * 12 + col.month().cast("int64") - 1
+
+
+def month_label(index: int) -> str:
+    """``YYYY-MM`` of a :func:`month_index` number."""
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def months_before(value: date | datetime, months: int) -> date | datetime:
+    """The first day (midnight) of the month ``months`` before ``value``'s month.
+
+    >>> months_before(date(2024, 1, 15), 1), months_before(datetime(2024, 3, 2, 8), 2)
+    (datetime.date(2023, 12, 1), datetime.datetime(2024, 1, 1, 0, 0))
+    """
+    index = value.year * 12 + value.month - 1 - months
+    first = date(index // 12, index % 12 + 1, 1)
+    return datetime.combine(first, time(), value.tzinfo) if isinstance(value, datetime) else first
 
 
 def _literal_like(col: ir.Column, value: date | datetime) -> ir.Scalar:
@@ -143,15 +213,25 @@ def _count_if(cond: ir.BooleanValue) -> ir.IntegerScalar:
     return cond.fill_null(False).ifelse(1, 0).sum()
 
 
+def _aggregate(t: ir.Table, **metrics: ir.Scalar) -> ir.Table:
+    """``metrics`` over ``t``: one row, or one per month when ``t`` carries :data:`PARTITION`."""
+    if PARTITION in t.columns:
+        return t.group_by(PARTITION).aggregate(**metrics)
+    return t.aggregate(**metrics)
+
+
 def _counts(t: ir.Table, violating: ir.BooleanValue,
             applicable: ir.BooleanValue | None = None) -> ir.Table:
-    """The one-row ``(violating, applicable)`` result; violating counts only applicable rows.
+    """The ``(violating, applicable)`` result; violating counts only applicable rows.
 
-    ``applicable=None`` means every row applies.
+    ``applicable=None`` means every row applies. One row, or one per month of the subject rows
+    when ``t`` carries :data:`PARTITION` (it survives joins, as builders join the subject on the
+    left).
     """
     if applicable is None:
-        return t.aggregate(violating=_count_if(violating), applicable=t.count())
-    return t.aggregate(violating=_count_if(applicable & violating), applicable=_count_if(applicable))
+        return _aggregate(t, violating=_count_if(violating), applicable=t.count())
+    return _aggregate(t, violating=_count_if(applicable & violating),
+                      applicable=_count_if(applicable))
 
 
 def _all_not_null(t: ir.Table, names: Sequence[str]) -> ir.BooleanValue:
@@ -221,10 +301,21 @@ def row_rule(ctx: CheckContext, decl: CheckDeclaration) -> ir.Table:
 
 @check_type("unique_key", fields="many")
 def unique_key(ctx: CheckContext, decl: CheckDeclaration) -> ir.Table:
-    """Conformance: ``fields`` identify a row. Violating = rows beyond the first of each key."""
+    """Conformance: ``fields`` identify a row. Violating = rows beyond the first of each key.
+
+    By month, a key's first row is in its earliest month: a key seen in January and again in
+    February counts as one violating row in February.
+    """
     t = ctx.table(decl.table, *decl.fields, subject=True)
-    groups = t.group_by(list(decl.fields)).aggregate(n=t.count())
-    return groups.aggregate(violating=(groups.n - 1).sum(), applicable=groups.n.sum())
+    keys = list(decl.fields)
+    if PARTITION not in t.columns:
+        groups = t.group_by(keys).aggregate(n=t.count())
+        return groups.aggregate(violating=(groups.n - 1).sum(), applicable=groups.n.sum())
+    groups = t.group_by([*keys, PARTITION]).aggregate(_n=t.count())
+    first = groups[PARTITION].min().over(group_by=[groups[k] for k in keys])
+    has_first = groups[PARTITION].identical_to(first)
+    groups = groups.mutate(_extra=has_first.ifelse(groups._n - 1, groups._n))
+    return _aggregate(groups, violating=groups._extra.sum(), applicable=groups._n.sum())
 
 
 @check_type("catalog_membership", fields="one", required=("catalog",))
@@ -310,3 +401,43 @@ def not_in_future(ctx: CheckContext, decl: CheckDeclaration) -> ir.Table:
         as_of = ctx.as_of.date() if isinstance(ctx.as_of, datetime) else ctx.as_of
         late = (col.date() if col.type().is_timestamp() else col) > ibis.literal(as_of)
     return _counts(t, late, col.notnull())
+
+
+@check_type("timely_arrival", fields="one", optional=("min_ratio",))
+def timely_arrival(ctx: CheckContext, decl: CheckDeclaration) -> ir.Table:
+    """Plausibility (temporal): each institution's rows keep arriving month after month.
+
+    ``field`` is the institution column. Per institution and month, the rows of the month are
+    compared with the previous month's: an institution-month is *applicable* when the previous
+    month had rows, and *violating* when it has fewer than ``min_ratio`` (default 0.5) times as
+    many -- zero rows included, so an institution that stops sending is seen. Counts are of
+    institution-months, not rows. Timeliness is no category of its own in Kahn et al. (2016):
+    it is *temporal plausibility*, under plausibility.
+
+    The table is read from the month before the period's first month (periods should start on
+    the first of a month); without a period, months up to the latest month in the data are
+    judged. Needs the table's period column; by month, the judged month is the partition.
+    """
+    ratio = decl.params.get("min_ratio", 0.5)
+    if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio <= 1:
+        raise ValueError(f"min_ratio must be a number in (0, 1], got {ratio!r}")
+    period_col = ctx.period_columns.get(decl.table)
+    if period_col is None:
+        raise CheckNotApplicable(f"table {decl.table!r} has no period column")
+    inst = decl.field
+    t = ctx.table(decl.table, inst, period_col, subject=True, lookback_months=1)
+    t = t.filter(t[inst].notnull(), t[period_col].notnull())
+    month = month_index(t[period_col], f"{decl.table}.{period_col}")
+    per = t.group_by([t[inst].name("_inst"), month.name("_month")]).aggregate(_rows=t.count())
+    due = per.select(_inst=per._inst, _due=per._month + 1, _previous=per._rows)
+    window = ctx.month_window()
+    if window is None:
+        due = due.filter(due._due <= per._month.max())
+    else:
+        due = due.filter(due._due >= window[0], due._due <= window[1])
+    now = per.select(_now_inst=per._inst, _now_month=per._month, _now=per._rows)
+    joined = due.left_join(now, [due._inst == now._now_inst, due._due == now._now_month])
+    if ctx.by_month:
+        joined = joined.mutate(**{PARTITION: joined._due})
+    short = joined._now.fill_null(0) < joined._previous * ratio
+    return _counts(joined, short)

@@ -12,6 +12,9 @@ Every result has the same shape, whatever happened:
     building or running the query raised; ``reason`` holds the message. An error is never
     counted as a failure, and never stops the other checks.
 
+With ``by_month=True`` a check on a table with a period column gives one result per month of
+that column present in the data (``partition`` ``YYYY-MM``), still from one aggregate query.
+
 Examples
 --------
 >>> import ibis
@@ -33,12 +36,25 @@ Examples
 2  doctor.present  not_applicable            <NA>             <NA>
 >>> res.reason[2]
 "table 'visit' has no column 'doctor_id'"
+
+Per month, through the table's period column:
+
+>>> from datetime import date
+>>> visits = visits.mutate(visit_time=ibis.date("2024-01-31"))
+>>> later = ibis.memtable({"visit_id": ["v5"], "payer": [None], "visit_time": [date(2024, 2, 1)]},
+...                       schema={"visit_id": "string", "payer": "string", "visit_time": "date"})
+>>> res = run_checks({"visit": visits.union(later)}, decls[:1], by_month=True,
+...                  period_columns={"visit": "visit_time"})
+>>> res[["check_id", "partition", "status", "violating_rows", "applicable_rows"]]
+        check_id partition  status  violating_rows  applicable_rows
+0  payer.present   2024-01  failed               1                4
+1  payer.present   2024-02  failed               1                1
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -47,14 +63,18 @@ import pandas as pd
 from ibis.backends import BaseBackend
 from ibis.common.exceptions import TableNotFound
 
+from hospital_sdk.errors import HospitalSDKError
 from hospital_sdk.model import CONTRACT, Contract
-from hospital_sdk.quality.checks import CHECK_TYPES, CheckContext, CheckNotApplicable
+from hospital_sdk.quality.checks import (
+    CHECK_TYPES, PARTITION, CheckContext, CheckNotApplicable, Period, month_label,
+)
 from hospital_sdk.quality.declarations import CheckDeclaration
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "check_id", "table", "field", "check_type", "kahn_category", "severity", "status",
-    "violating_rows", "applicable_rows", "rate", "threshold", "reason", "protects",
+    "violating_rows", "applicable_rows", "rate", "threshold", "reason", "protects", "partition",
 )
+"""Columns of :func:`run_checks`' results; ``partition`` is ``YYYY-MM`` or ``None``."""
 Tables = Mapping[str, ir.Table] | BaseBackend | tuple[BaseBackend, str | tuple[str, str] | None]
 
 
@@ -80,15 +100,20 @@ def _fetcher(source: Tables) -> Callable[[str], ir.Table]:
     return from_backend
 
 
+class ResultsError(HospitalSDKError):
+    """A results frame lacks the columns an operation needs, or does not fit another one."""
+
+
 def _row(decl: CheckDeclaration, status: str, violating: int | None = None,
-         applicable: int | None = None, reason: str = "") -> dict[str, Any]:
+         applicable: int | None = None, reason: str = "",
+         partition: str | None = None) -> dict[str, Any]:
     rate = violating / applicable if violating is not None and applicable else math.nan
     return {
         "check_id": decl.id, "table": decl.table, "field": ", ".join(decl.fields) or None,
         "check_type": decl.check_type, "kahn_category": decl.kahn_category,
         "severity": decl.severity, "status": status, "violating_rows": violating,
         "applicable_rows": applicable, "rate": rate, "threshold": decl.threshold,
-        "reason": reason, "protects": decl.protects,
+        "reason": reason, "protects": decl.protects, "partition": partition,
     }
 
 
@@ -99,28 +124,46 @@ def _as_int(value: Any) -> int:
     return int(value)
 
 
-def run_check(ctx: CheckContext, decl: CheckDeclaration) -> dict[str, Any]:
-    """Evaluate one declaration: one aggregate query, one result row (never raises)."""
+def run_check(ctx: CheckContext, decl: CheckDeclaration) -> list[dict[str, Any]]:
+    """Evaluate one declaration with one aggregate query (never raises).
+
+    Returns one result row; with ``ctx.by_month`` and a checked table that has a period column,
+    one per month present, in month order (rows without a period value last, as ``None``).
+    When no month has rows, one ``not_applicable`` row with ``partition`` ``None``.
+    """
     try:
         expr = CHECK_TYPES[decl.check_type].build(ctx, decl)
         counts = expr.to_pandas()
     except CheckNotApplicable as exc:
-        return _row(decl, "not_applicable", reason=str(exc))
+        return [_row(decl, "not_applicable", reason=str(exc))]
     except Exception as exc:  # noqa: BLE001 - an error is a result, never a crash of the run
-        return _row(decl, "error", reason=f"{type(exc).__name__}: {exc}".strip())
-    violating = _as_int(counts["violating"].iloc[0])
-    applicable = _as_int(counts["applicable"].iloc[0])
+        return [_row(decl, "error", reason=f"{type(exc).__name__}: {exc}".strip())]
+    if PARTITION not in counts.columns:
+        return [_judge(decl, counts["violating"].iloc[0], counts["applicable"].iloc[0])]
+    if counts.empty:
+        return [_row(decl, "not_applicable", 0, 0, reason="no rows to check in any month")]
+    months = counts.sort_values(PARTITION, na_position="last")
+    return [_judge(decl, r.violating, r.applicable,
+                   None if pd.isna(r[PARTITION]) else month_label(int(r[PARTITION])))
+            for _, r in months.iterrows()]
+
+
+def _judge(decl: CheckDeclaration, violating: Any, applicable: Any,
+           partition: str | None = None) -> dict[str, Any]:
+    """The result row of one ``(violating, applicable)`` pair of counts."""
+    violating, applicable = _as_int(violating), _as_int(applicable)
     if applicable == 0:
-        return _row(decl, "not_applicable", 0, 0, reason="no rows to check")
+        return _row(decl, "not_applicable", 0, 0, reason="no rows to check", partition=partition)
     passed = violating / applicable <= decl.threshold
-    return _row(decl, "passed" if passed else "failed", violating, applicable)
+    return _row(decl, "passed" if passed else "failed", violating, applicable,
+                partition=partition)
 
 
 def run_checks(con_or_tables: Tables, declarations: Iterable[CheckDeclaration], *,
-               period: tuple[date | datetime, date | datetime] | None = None,
-               as_of: date | datetime | None = None,
-               contract: Contract | None = CONTRACT) -> pd.DataFrame:
-    """Run ``declarations`` and return one result row per check, in declaration order.
+               period: Period | None = None, as_of: date | datetime | None = None,
+               contract: Contract | None = CONTRACT, by_month: bool = False,
+               period_columns: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Run ``declarations`` and return one result row per check (and month), in declaration order.
 
     Parameters
     ----------
@@ -130,34 +173,66 @@ def run_checks(con_or_tables: Tables, declarations: Iterable[CheckDeclaration], 
     declarations
         The checks to run (see :mod:`hospital_sdk.quality.declarations`).
     period
-        ``(start, end)``: restrict each checked table that has a contract ``period_column``
-        to rows in ``[start, end)``. Tables it is compared with are read whole.
+        ``(start, end)``: restrict each checked table that has a period column to rows in
+        ``[start, end)``. Tables it is compared with are read whole.
     as_of
         Reference date of ``not_in_future`` checks; today when omitted.
     contract
         Supplies the period columns and resolves ``code_set`` parameters.
+    by_month
+        One result per calendar month of the checked table's period column present in the data
+        (within ``period``), labelled ``partition`` ``YYYY-MM``; checks on tables without a
+        period column give one result with ``partition`` ``None``. Still one query per check.
+        Months without rows do not appear; rows without a period value (possible only when
+        there is no ``period``) are counted under ``partition`` ``None``.
+    period_columns
+        Table -> period column, overriding or adding to the contract's, e.g.
+        ``{"stay_diagnosis": "discharge_time"}`` for a cleaned table that carries its stay's
+        discharge time.
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`RESULT_COLUMNS`; ``violating_rows`` and ``applicable_rows`` are
         nullable integers (missing for ``error`` and for a missing table or column), ``rate``
-        is ``violating_rows / applicable_rows``, ``protects`` a tuple of indicator ids.
+        is ``violating_rows / applicable_rows``, ``protects`` a tuple of indicator ids,
+        ``partition`` ``YYYY-MM`` or ``None`` (always ``None`` unless ``by_month``).
     """
     periods = ({t.name: t.period_column for t in contract.tables if t.period_column}
                if contract is not None else {})
+    periods.update(period_columns or {})
     ctx = CheckContext(_fetcher(con_or_tables), period=period, period_columns=periods,
-                       contract=contract, as_of=as_of if as_of is not None else date.today())
-    rows = [run_check(ctx, d) for d in declarations]
-    frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
-    for col in ("violating_rows", "applicable_rows"):
-        frame[col] = frame[col].astype("Int64")
-    frame["rate"] = frame["rate"].astype("float64")
-    frame["threshold"] = frame["threshold"].astype("float64")
+                       contract=contract, as_of=as_of if as_of is not None else date.today(),
+                       by_month=by_month)
+    rows = [row for d in declarations for row in run_check(ctx, d)]
+    return results_frame(rows)
+
+
+def results_frame(rows: Iterable[Mapping[str, Any]],
+                  columns: Sequence[str] = RESULT_COLUMNS) -> pd.DataFrame:
+    """Result rows as a frame with ``columns`` and their types: counts ``Int64``, rates
+    ``float64``; ``partition`` and ``failure_kind`` plain objects, so ``None`` stays ``None``."""
+    rows = list(rows)
+    frame = pd.DataFrame(rows, columns=list(columns))
+    for col in ("partition", "failure_kind"):
+        if col in frame:
+            frame[col] = pd.Series([r.get(col) for r in rows], dtype=object, index=frame.index)
+    for col in ("violating_rows", "applicable_rows", "quarantined_rows", "leaked_rows"):
+        if col in frame:
+            frame[col] = frame[col].astype("Int64")
+    for col in ("rate", "threshold"):
+        frame[col] = frame[col].astype("float64")
     return frame
 
 
 def blocking_failures(results: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``results`` that must stop the data: blocking checks that failed or errored."""
+    """Rows of ``results`` that must stop the data: blocking checks that failed or errored.
+
+    A failure whose ``failure_kind`` is ``"quarantined"`` (see
+    :func:`~hospital_sdk.quality.gate.with_gate`: the load gate stopped the bad rows,
+    none reached the table) does not block.
+    """
     mask = (results.severity == "blocking") & results.status.isin(["failed", "error"])
+    if "failure_kind" in results:
+        mask &= results.failure_kind.ne("quarantined").fillna(True).astype(bool)
     return results[mask]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import ibis
 import pandas as pd
+import pytest
 
 from hospital_sdk.quality import CHECK_TYPES, CheckDeclaration, foundation_declarations, run_checks
 
@@ -24,7 +25,7 @@ FOUNDATION = {d.id: d for d in foundation_declarations()}
 def test_every_required_check_type_is_registered():
     assert {"not_null", "in_code_set", "matches_pattern", "in_range", "row_rule", "unique_key",
             "catalog_membership", "referential_integrity", "exactly_one_child",
-            "within_parent_interval", "not_in_future"} <= set(CHECK_TYPES)
+            "within_parent_interval", "not_in_future", "timely_arrival"} <= set(CHECK_TYPES)
 
 
 def test_not_null(tables):
@@ -115,3 +116,81 @@ def test_not_in_future_with_a_date_and_a_datetime(tables):
     # As of 2024-02-05 09:00, s4 (10:00) is in the future too.
     assert counts(one(tables, d, as_of=datetime(2024, 2, 5, 9))) == ("failed", 2, 5)
     assert counts(one(tables, d, as_of=date(2024, 3, 1))) == ("passed", 0, 5)
+
+
+# --- timely_arrival -----------------------------------------------------------------------------
+# Outpatient visits per institution and month (visit_time):
+#            Dec 2023  Jan 2024  Feb 2024  Mar 2024
+#   A            4         4         1         2
+#   B            2         1         -         5
+#   C            -         3         3         1
+# With min_ratio 0.5, judged months and why (applicable = the previous month had rows):
+#   Jan: A 4 vs 4 ok; B 1 vs 2 ok (not below 1.0); C no December -> 0 of 2
+#   Feb: A 1 < 2 late; B 0 < 0.5 late; C 3 vs 3 ok              -> 2 of 3
+#   Mar: A 2 vs 1 ok; B no February -> not judged; C 1 < 1.5 late -> 1 of 2
+MONTHLY = {"A": [4, 4, 1, 2], "B": [2, 1, 0, 5], "C": [0, 3, 3, 1]}
+MONTHS = [datetime(2023, 12, 1), datetime(2024, 1, 1), datetime(2024, 2, 1),
+          datetime(2024, 3, 1)]
+
+
+@pytest.fixture
+def arrivals() -> dict[str, ibis.Table]:
+    inst, times = [], []
+    for name, counts in MONTHLY.items():
+        for first, n in zip(MONTHS, counts):
+            # spread over the month, the last one on its last evening
+            inst += [name] * n
+            times += [first + timedelta(days=2 * k, hours=23) for k in range(n)]
+    times[0] = datetime(2023, 12, 31, 23, 59)  # A's first December row, at the month's edge
+    return {"outpatient_visit": ibis.memtable({"institution_id": inst, "visit_time": times})}
+
+
+TIMELY = FOUNDATION["outpatient_visit.timely_arrival"]
+
+
+def test_timely_arrival_reads_the_month_before_the_period(arrivals):
+    q1 = (date(2024, 1, 1), date(2024, 4, 1))
+    assert counts(one(arrivals, TIMELY, period=q1)) == ("failed", 3, 7)
+    # February alone still compares with January, which lies outside the period.
+    assert counts(one(arrivals, TIMELY, period=(date(2024, 2, 1), date(2024, 3, 1)))) == \
+        ("failed", 2, 3)
+    # Without a period, December has no previous month and April is not judged (no data yet).
+    assert counts(one(arrivals, TIMELY)) == ("failed", 3, 7)
+
+
+def test_timely_arrival_by_month(arrivals):
+    res = run_checks(arrivals, [TIMELY], by_month=True, period=(date(2024, 1, 1),
+                                                                date(2024, 4, 1)))
+    got = {p: (s, int(v), int(a)) for p, s, v, a in
+           zip(res.partition, res.status, res.violating_rows, res.applicable_rows)}
+    assert got == {"2024-01": ("passed", 0, 2), "2024-02": ("failed", 2, 3),
+                   "2024-03": ("failed", 1, 2)}
+
+
+def test_timely_arrival_sees_a_month_with_no_rows_at_all(arrivals):
+    # April has no row: the three institutions that sent in March are each late.
+    res = run_checks(arrivals, [TIMELY], by_month=True, period=(date(2024, 4, 1),
+                                                                date(2024, 5, 1)))
+    assert list(res.partition) == ["2024-04"]
+    assert counts(res.iloc[0]) == ("failed", 3, 3)
+
+
+def test_timely_arrival_ratio_and_declaration(arrivals):
+    # min_ratio 0.25: only B in February (0 < 0.25) is late; A 1 vs 4 is not below 1.0.
+    lenient = CheckDeclaration("c", "timely_arrival", "outpatient_visit", "institution_id",
+                               params={"min_ratio": 0.25})
+    assert counts(one(arrivals, lenient)) == ("failed", 1, 7)
+    assert TIMELY.kahn_category == "plausibility" and TIMELY.severity == "warning"
+    assert TIMELY.protects == ("tertiary.01",)
+    assert FOUNDATION["inpatient_stay.timely_arrival"].params == {"min_ratio": 0.5}
+
+
+def test_timely_arrival_needs_a_period_column_and_a_sane_ratio(arrivals):
+    t = {"x": ibis.memtable({"institution_id": ["A"]})}
+    d = CheckDeclaration("c", "timely_arrival", "x", "institution_id")
+    row = one(t, d)
+    assert (row.status, row.reason) == ("not_applicable", "table 'x' has no period column")
+    bad = CheckDeclaration("c", "timely_arrival", "outpatient_visit", "institution_id",
+                           params={"min_ratio": 2})
+    row = one(arrivals, bad)
+    assert row.status == "error" and "min_ratio must be a number in (0, 1]" in row.reason
