@@ -64,3 +64,7 @@ class StatusHistoryError(HospitalSDKError):
 class ReportError(HospitalSDKError):
     """A report cannot be written: an input lacks a column, holds a patient identifier, has a
     value outside its vocabulary, or a file cannot be written. The message names which."""
+
+
+class ResultsError(HospitalSDKError):
+    """A check-results frame lacks the columns an operation needs, or does not fit another one."""

@@ -63,7 +63,7 @@ import pandas as pd
 from ibis.backends import BaseBackend
 from ibis.common.exceptions import TableNotFound
 
-from hospital_sdk.errors import HospitalSDKError
+from hospital_sdk.errors import ResultsError
 from hospital_sdk.model import CONTRACT, Contract
 from hospital_sdk.quality.checks import (
     CHECK_TYPES, PARTITION, CheckContext, CheckNotApplicable, Period, month_label,
@@ -98,10 +98,6 @@ def _fetcher(source: Tables) -> Callable[[str], ir.Table]:
                 raise CheckNotApplicable(f"no table {name!r}{where}") from None
         return cache[name]
     return from_backend
-
-
-class ResultsError(HospitalSDKError):
-    """A results frame lacks the columns an operation needs, or does not fit another one."""
 
 
 def _row(decl: CheckDeclaration, status: str, violating: int | None = None,
