@@ -1,0 +1,102 @@
+"""visit_fact on hand-made visits of March 2024 (a leap year: February has 29 days)."""
+
+from __future__ import annotations
+
+from datetime import datetime as dt
+
+import ibis.expr.types as ir
+import pytest
+
+from hospital_sdk.aggregated import build_visit_fact
+from hospital_sdk.aggregated.inputs import cleaned_memtable
+from hospital_sdk.aggregated.visits import COLUMNS
+from hospital_sdk.errors import ContractError
+
+
+def _visit(inst: str, visit: str, when: dt, vtype: str = "outpatient", **kw: object) -> dict:
+    row = {"institution_id": inst, "visit_id": visit, "campus_id": f"{inst}-C1",
+           "dept_id": "D1", "visit_type": vtype, "visit_time": when, "is_appointment": False,
+           "is_cancelled": False, "total_fee": 100.0, "drug_fee": 40.0}
+    row.update(kw)
+    return row
+
+
+VISITS = [
+    # first instant of March; booked 28 Feb 20:00 -> lead 2 calendar days (29 Feb exists);
+    # checked in 08:05, called 08:35:30 (wait 30.5 min), done 08:45:30 (consult 10 min)
+    _visit("H1", "V1", dt(2024, 3, 1), is_appointment=True, booked_at=dt(2024, 2, 28, 20),
+           checkin_time=dt(2024, 3, 1, 8, 5), call_time=dt(2024, 3, 1, 8, 35, 30),
+           end_time=dt(2024, 3, 1, 8, 45, 30)),
+    _visit("H1", "V2", dt(2024, 3, 31, 23, 50), "emergency"),   # prescribed after midnight
+    _visit("H1", "V3", dt(2024, 4, 1), is_appointment=True),    # April: excluded
+    _visit("H1", "V4", dt(2024, 3, 15, 9), is_cancelled=True),  # cancelled: kept, flagged
+    _visit("H2", "V1", dt(2024, 3, 2, 9)),                      # same visit_id, other hospital
+]
+
+
+def _order(inst: str, order: str, visit: str, when: dt, drug: str,
+           setting: str = "outpatient") -> dict:
+    return {"institution_id": inst, "order_id": order, "visit_id": visit, "setting": setting,
+            "order_time": when, "drug_code": drug, "drug_code_local": drug}
+
+
+ORDERS = [
+    _order("H1", "O1", "V1", dt(2024, 3, 1, 8, 40), "AB"),      # antibacterial
+    _order("H1", "O2", "V1", dt(2024, 3, 1, 8, 40), "AB"),      # same drug again: 1 distinct
+    _order("H1", "O3", "V1", dt(2024, 3, 1, 8, 41), "PLAIN"),
+    _order("H1", "O4", "V1", dt(2024, 3, 1, 9), "OTHER", setting="inpatient"),  # not outpatient
+    _order("H1", "O5", "V2", dt(2024, 4, 1, 0, 10), "AB", setting="emergency"),  # grace day
+    _order("H2", "O1", "V1", dt(2024, 3, 2, 9, 30), "PLAIN"),   # H2's visit only
+]
+
+
+def _tables() -> dict[str, ir.Table]:
+    return {
+        "outpatient_visit": cleaned_memtable("outpatient_visit", VISITS),
+        "medication_order": cleaned_memtable("medication_order", ORDERS),
+        "drug_catalog": cleaned_memtable("drug_catalog", [
+            {"code": "AB", "is_antibacterial": True}, {"code": "PLAIN", "is_antibacterial": False},
+            {"code": "OTHER", "is_antibacterial": True}]),
+    }
+
+
+def _rows() -> dict[tuple[str, str], dict]:
+    fact = build_visit_fact(_tables(), "2024-03")
+    assert fact.columns == COLUMNS
+    return {(r["institution_id"], r["visit_id"]): r for r in fact.to_pyarrow().to_pylist()}
+
+
+def test_one_row_per_visit_of_the_month() -> None:
+    assert sorted(_rows()) == [("H1", "V1"), ("H1", "V2"), ("H1", "V4"), ("H2", "V1")]
+
+
+def test_durations_and_lead_time() -> None:
+    v1, v2 = _rows()["H1", "V1"], _rows()["H1", "V2"]
+    assert v1["wait_minutes"] == pytest.approx(30.5)
+    assert v1["consult_minutes"] == pytest.approx(10.0)
+    assert v1["booking_lead_days"] == 2
+    assert (v2["wait_minutes"], v2["consult_minutes"], v2["booking_lead_days"]) == (
+        None, None, None)
+
+
+def test_prescription_flags() -> None:
+    rows = _rows()
+    # V1: AB twice + PLAIN -> 2 distinct drugs, one antibacterial; the inpatient order of
+    # OTHER (antibacterial) is not an outpatient prescription
+    assert (rows["H1", "V1"]["has_antibiotic_prescription"], rows["H1", "V1"]["n_prescribed_drugs"]
+            ) == (True, 2)
+    # V2 registered 23:50 on 31 March, prescribed 00:10 on 1 April: still its prescription
+    assert (rows["H1", "V2"]["has_antibiotic_prescription"], rows["H1", "V2"]["n_prescribed_drugs"]
+            ) == (True, 1)
+    # H2/V1 got PLAIN only; H1/V1's AB is not H2's
+    assert (rows["H2", "V1"]["has_antibiotic_prescription"], rows["H2", "V1"]["n_prescribed_drugs"]
+            ) == (False, 1)
+    assert (rows["H1", "V4"]["is_cancelled"], rows["H1", "V4"]["n_prescribed_drugs"]) == (True, 0)
+
+
+def test_missing_column_is_named() -> None:
+    tables = _tables()
+    tables["outpatient_visit"] = tables["outpatient_visit"].drop("checkin_time")
+    with pytest.raises(ContractError, match=r"visit_fact: table 'outpatient_visit' lacks "
+                                            r"column\(s\) 'checkin_time'"):
+        build_visit_fact(tables, "2024-03")
