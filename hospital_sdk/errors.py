@@ -68,3 +68,7 @@ class ReportError(HospitalSDKError):
 
 class ResultsError(HospitalSDKError):
     """A check-results frame lacks the columns an operation needs, or does not fit another one."""
+
+
+class BlockedByChecksError(HospitalSDKError):
+    """A layer refused to build from data whose blocking data-quality checks failed."""

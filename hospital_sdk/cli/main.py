@@ -20,7 +20,8 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from hospital_sdk.cli.progress import GenerationProgress, LoadProgress
+from hospital_sdk.cli.progress import GenerationProgress, LoadProgress, StepProgress
+from hospital_sdk.config import Settings
 from hospital_sdk.errors import HospitalSDKError
 
 app = typer.Typer(
@@ -186,22 +187,61 @@ def snapshots(home: HomeOption = None) -> None:
 
 
 @app.command()
+def materialize(
+    first: Annotated[str, typer.Option(help="First month YYYY-MM of the monthly partitions.")],
+    last: Annotated[str, typer.Option(help="Last month YYYY-MM (inclusive).")],
+    home: HomeOption = None,
+    source: Annotated[Path | None, typer.Option(help="Landing folder of source files "
+                                                     "(default: HOSPITAL_SDK_SOURCE or "
+                                                     "<home>/source).")] = None,
+    select: Annotated[str | None, typer.Option(help="Dagster asset selection, e.g. "
+                                                    "'group:aggregated' (default: all).")] = None,
+) -> None:
+    """Materialize the asset graph (raw → cleaned → aggregated → application) in-process."""
+    settings = (Settings(home=home, source=source, first_month=first) if home is not None
+                else Settings(source=source, first_month=first))
+    _materialize(settings, first, last, select)
+
+
+def _materialize(settings: Settings, first: str, last: str, select: str | None) -> None:
+    from assets.materialize import materialize as run_graph
+    from assets.materialize import step_count
+
+    with StepProgress(console, step_count(settings, select)) as progress:
+        result = run_graph(settings, first, last, selection=select, progress=progress.update)
+    if progress.skipped:
+        console.print(f"[yellow]skipped[/] (an upstream step or blocking check failed): "
+                      + ", ".join(progress.skipped))
+    if not result.success:
+        failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        for e in failures:
+            console.print(f"[bold red]failed[/] {e.step_key}: "
+                          f"{getattr(e.step_failure_data.error, 'message', '').strip()[:800]}")
+        raise typer.Exit(1)
+    console.print(f"[bold green]asset graph materialized[/] for {first}..{last}: lakehouse "
+                  f"{settings.home} (layers raw, cleaned, aggregated, application); reports in "
+                  f"{settings.home / 'reports'}")
+
+
+@app.command()
 def demo(
     workdir: Annotated[Path, typer.Option(help="Folder for the source files and the lakehouse.")]
     = Path(".demo"),
     scale: Annotated[float, typer.Option(help="Scale factor of the synthetic group.")] = 0.01,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 20240101,
 ) -> None:
-    """The main job on the embedded default: synthetic group → source files → raw layer.
-
-    Later stages (asset graph, national assessment, report files) extend this same command.
-    """
+    """The main job on the embedded default: synthetic group → source files → the whole asset
+    graph (raw → cleaned → aggregated → application: quality scorecard and report files)."""
     source = workdir / "source"
     generate(source, scale=scale, years=None, seed=seed, fmt="parquet", defects=False,
              defect_rate=0.002, gbk=None)
-    load(source, home=workdir / "lake", encoding=None)
-    console.print(f"[bold green]demo done[/]: source files in {source}, lakehouse in "
-                  f"{workdir / 'lake'} (open it with hospital_sdk.connect({str(workdir / 'lake')!r}))")
+    years = json.loads((source / "_manifest.json").read_text())["parameters"]["years"]
+    first, last = f"{min(years)}-01", f"{max(years)}-12"
+    settings = Settings(home=workdir / "lake", source=source, first_month=first)
+    _materialize(settings, first, last, None)
+    console.print(f"[bold green]demo done[/]: source files in {source}; lakehouse in "
+                  f"{settings.home} (open it with hospital_sdk.connect("
+                  f"{str(settings.home)!r})); reports in {settings.home / 'reports'}")
 
 
 def main() -> None:  # pragma: no cover - console-script entry point

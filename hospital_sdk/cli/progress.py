@@ -49,3 +49,23 @@ class LoadProgress(_Bars):
     def update(self, file: str, rows_done: int, rows_total: int | None) -> None:
         task = self._task(f"load {file}", rows_total)
         self._progress.update(task, completed=rows_done, total=rows_total)
+
+
+class StepProgress(_Bars):
+    """Steps of an asset-graph run: ``update(event, step)`` with Dagster's step events."""
+
+    def __init__(self, console: Console, total: int) -> None:
+        super().__init__(console)
+        self._run = self._task("materialize asset graph", total)
+        self.failed: list[str] = []
+        self.skipped: list[str] = []
+
+    def update(self, event: str, step: str) -> None:
+        if event == "STEP_START":
+            self._progress.update(self._run, description=f"materialize: {step}")
+            return
+        if event == "STEP_FAILURE":
+            self.failed.append(step)
+        elif event == "STEP_SKIPPED":
+            self.skipped.append(step)
+        self._progress.advance(self._run, 1)
