@@ -11,7 +11,7 @@ export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: demo test bench lab env clean
+.PHONY: demo test bench lab dagster env clean
 
 demo: $(STAMP)  ## synthetic group → full pipeline on the embedded lakehouse (.demo/)
 	$(VENV)/bin/hospital-sdk demo --workdir .demo
@@ -21,6 +21,12 @@ test: $(STAMP)  ## the whole test suite (benchmarks excluded)
 
 bench: $(STAMP)  ## benchmarks (off by default): results go to BENCHMARKS.md
 	$(VENV)/bin/python -m tests.benchmarks.run
+
+dagster: $(STAMP)  ## Dagster UI on the demo's lakehouse (run `make demo` first): http://127.0.0.1:3000
+	mkdir -p .dagster && cp assets/dagster.yaml .dagster/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster HOSPITAL_SDK_HOME=$(CURDIR)/.demo/lake \
+	HOSPITAL_SDK_SOURCE=$(CURDIR)/.demo/source \
+	$(VENV)/bin/dagster dev -m assets.definitions -h 127.0.0.1 -p 3000
 
 lab: $(STAMP)  ## JupyterLab on the notebooks/
 	$(VENV)/bin/jupyter lab notebooks/
@@ -36,4 +42,4 @@ $(STAMP): $(UV) pyproject.toml uv.lock
 	rm -f $(VENV)/.synced-* && touch $@
 
 clean:
-	rm -rf .demo .bench
+	rm -rf .demo .bench .dagster

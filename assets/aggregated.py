@@ -73,7 +73,7 @@ def _table_asset(table: AggregatedTable, months: dg.PartitionsDefinition) -> dg.
                              by_month=monthly, period_columns=PERIOD_COLUMNS, contract=None,
                              as_of=date.today())
         record_results(lake.lake, results, layer=GROUP, asset=f"{GROUP}/{table.name}",
-                       run_id=context.run_id, evaluated_at=datetime.now(timezone.utc))
+                       run_id=context.run.run_id, evaluated_at=datetime.now(timezone.utc))
         yield from check_results(results, decls, KEYS, set(context.selected_asset_check_keys))
 
     return _asset

@@ -83,7 +83,7 @@ def _run_checks(context: dg.AssetExecutionContext, lake: LakeResource, name: str
                          by_month=window is not None, period_columns=PERIOD_COLUMNS,
                          as_of=date.today())
     record_results(lake.lake, results, layer=GROUP, asset=f"{GROUP}/{name}",
-                   run_id=context.run_id, evaluated_at=datetime.now(timezone.utc))
+                   run_id=context.run.run_id, evaluated_at=datetime.now(timezone.utc))
     yield from check_results(results, decls, KEYS, set(context.selected_asset_check_keys))
 
 

@@ -75,7 +75,7 @@ def materialize(settings: Settings, first: str, last: str, *, selection: str | N
         else dg.AssetSelection.all())
     defs = dg.Definitions(assets=base.assets, resources=base.resources, jobs=[job],
                           executor=dg.in_process_executor, loggers=_loggers(progress))
-    return defs.get_job_def("materialize").execute_in_process(
+    return defs.resolve_job_def("materialize").execute_in_process(
         tags={**range_tags(first, last), **(tags or {})}, raise_on_error=False,
         instance=instance, run_config={"loggers": {name: {} for name in _loggers(progress)
                                                    if name != "console"}})

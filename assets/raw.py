@@ -67,6 +67,6 @@ def raw_layer(context: dg.AssetExecutionContext,
     decls = [d for d in DECLARATIONS if d.table in tables]
     results = with_gate(run_checks((lake.lake.con, ("lake", "raw")), decls, as_of=date.today()),
                         gate_results(lake.lake.table("load_rejects", "raw"), decls))
-    record_results(lake.lake, results, layer=GROUP, asset="raw_layer", run_id=context.run_id,
+    record_results(lake.lake, results, layer=GROUP, asset="raw_layer", run_id=context.run.run_id,
                    evaluated_at=datetime.now(timezone.utc))
     yield from check_results(results, decls, KEYS, set(context.selected_asset_check_keys))

@@ -58,6 +58,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
@@ -127,13 +128,28 @@ def run_check(ctx: CheckContext, decl: CheckDeclaration) -> list[dict[str, Any]]
     one per month present, in month order (rows without a period value last, as ``None``).
     When no month has rows, one ``not_applicable`` row with ``partition`` ``None``.
     """
+    built = _build(ctx, decl)
+    if isinstance(built, list):
+        return built
     try:
-        expr = CHECK_TYPES[decl.check_type].build(ctx, decl)
-        counts = expr.to_pandas()
+        counts = built.to_pandas()
+    except Exception as exc:  # noqa: BLE001 - an error is a result, never a crash of the run
+        return [_row(decl, "error", reason=f"{type(exc).__name__}: {exc}".strip())]
+    return _rows_of(decl, counts)
+
+
+def _build(ctx: CheckContext, decl: CheckDeclaration) -> ir.Table | list[dict[str, Any]]:
+    """The check's aggregate expression, or its result rows when it cannot be built."""
+    try:
+        return CHECK_TYPES[decl.check_type].build(ctx, decl)
     except CheckNotApplicable as exc:
         return [_row(decl, "not_applicable", reason=str(exc))]
     except Exception as exc:  # noqa: BLE001 - an error is a result, never a crash of the run
         return [_row(decl, "error", reason=f"{type(exc).__name__}: {exc}".strip())]
+
+
+def _rows_of(decl: CheckDeclaration, counts: pd.DataFrame) -> list[dict[str, Any]]:
+    """Result rows from the executed counts of one check."""
     if PARTITION not in counts.columns:
         return [_judge(decl, counts["violating"].iloc[0], counts["applicable"].iloc[0])]
     if counts.empty:
@@ -200,8 +216,46 @@ def run_checks(con_or_tables: Tables, declarations: Iterable[CheckDeclaration], 
     ctx = CheckContext(_fetcher(con_or_tables), period=period, period_columns=periods,
                        contract=contract, as_of=as_of if as_of is not None else date.today(),
                        by_month=by_month)
-    rows = [row for d in declarations for row in run_check(ctx, d)]
+    decls = list(declarations)
+    built = {d.id: _build(ctx, d) for d in decls}
+    batches: dict[tuple[str, tuple[str, ...]], list[CheckDeclaration]] = {}
+    for d in decls:
+        expr = built[d.id]
+        if not isinstance(expr, list):
+            batches.setdefault((d.table, tuple(expr.columns)), []).append(d)
+    done: dict[str, list[dict[str, Any]]] = {}
+    for batch in batches.values():
+        done.update(_run_batch(batch, built))
+    rows = [row for d in decls
+            for row in (built[d.id] if isinstance(built[d.id], list) else done[d.id])]
     return results_frame(rows)
+
+
+_BATCH_KEY = "__check_index"
+
+
+def _run_batch(decls: list[CheckDeclaration],
+               built: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Execute the checks of one table in one query (a UNION ALL of their aggregates), to pay
+    the per-query overhead once per table; any failure falls back to one query per check, so
+    an error stays the result of the check that caused it."""
+    if len(decls) > 1:
+        try:
+            parts = [built[d.id].mutate(**{_BATCH_KEY: ibis.literal(i, type="int32")})
+                     for i, d in enumerate(decls)]
+            counts = ibis.union(*parts, distinct=False).to_pandas()
+            return {d.id: _rows_of(d, counts[counts[_BATCH_KEY] == i].drop(columns=_BATCH_KEY)
+                                   .reset_index(drop=True))
+                    for i, d in enumerate(decls)}
+        except Exception:  # noqa: BLE001, S110 - fall back below, one check at a time
+            pass
+    out = {}
+    for d in decls:
+        try:
+            out[d.id] = _rows_of(d, built[d.id].to_pandas())
+        except Exception as exc:  # noqa: BLE001 - an error is a result, never a crash
+            out[d.id] = [_row(d, "error", reason=f"{type(exc).__name__}: {exc}".strip())]
+    return out
 
 
 def results_frame(rows: Iterable[Mapping[str, Any]],
