@@ -56,14 +56,23 @@ def referenced_tables(decl: CheckDeclaration) -> set[str]:
     return out - {decl.table}
 
 
-def _deps(spec: CleanedTable, decls: list[CheckDeclaration]) -> list[dg.AssetKey]:
-    deps = {RAW[spec.name]}
-    deps |= {RAW["code_map"]} if spec.codes else set()
-    deps |= {RAW[spec.parent]} if spec.parent else set()
-    deps |= {KEYS["patient_index"]} if spec.links_patient else set()
+RECORD: tuple[str, ...] = ("inpatient_stay", *STAY_CHILDREN)
+"""The discharge record (病案首页): the stay and its diagnoses, procedures and ward movements are
+one asset step, written together and then checked together, so a failed check of one part (an
+unknown diagnosis code) cannot keep the others from being built and checked (the missing
+principal diagnoses are still counted); a blocking failure stops the layers after this one."""
+
+
+def _deps(specs: list[CleanedTable], decls: list[CheckDeclaration]) -> list[dg.AssetKey]:
+    deps: set[dg.AssetKey] = set()
+    for spec in specs:
+        deps |= {RAW[spec.name]}
+        deps |= {RAW["code_map"]} if spec.codes else set()
+        deps |= {RAW[spec.parent]} if spec.parent else set()
+        deps |= {KEYS["patient_index"]} if spec.links_patient else set()
     for d in decls:  # a check reading another cleaned table needs it built first
         deps |= {KEYS[t] for t in referenced_tables(d) if t in KEYS}
-    return sorted(deps - {KEYS[spec.name]}, key=lambda k: k.to_user_string())
+    return sorted(deps - {KEYS[spec.name] for spec in specs}, key=lambda k: k.to_user_string())
 
 
 def _description(name: str) -> str:
@@ -74,7 +83,7 @@ def _description(name: str) -> str:
     return f"{t.en} ({t.zh}), cleaned: {t.grain_en}.{split}"
 
 
-def _run_checks(context: dg.AssetExecutionContext, lake: LakeResource, name: str,
+def _run_checks(context: dg.AssetExecutionContext, lake: LakeResource,
                 decls: list[CheckDeclaration],
                 window: tuple[datetime, datetime] | None) -> Iterator[dg.AssetCheckResult]:
     if not decls:
@@ -82,30 +91,45 @@ def _run_checks(context: dg.AssetExecutionContext, lake: LakeResource, name: str
     results = run_checks((lake.lake.con, ("lake", GROUP)), decls, period=window,
                          by_month=window is not None, period_columns=PERIOD_COLUMNS,
                          as_of=date.today())
-    record_results(lake.lake, results, layer=GROUP, asset=f"{GROUP}/{name}",
-                   run_id=context.run.run_id, evaluated_at=datetime.now(timezone.utc))
+    for table, rows in results.groupby("table", sort=False):
+        record_results(lake.lake, rows, layer=GROUP, asset=f"{GROUP}/{table}",
+                       run_id=context.run.run_id, evaluated_at=datetime.now(timezone.utc))
     yield from check_results(results, decls, KEYS, set(context.selected_asset_check_keys))
 
 
-def _table_asset(spec: CleanedTable, months: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    name = spec.name
-    decls = [d for d in DECLARATIONS if d.table == name]
+def _tables_asset(specs: list[CleanedTable], months: dg.PartitionsDefinition,
+                  name: str) -> dg.AssetsDefinition:
+    """One step building ``specs`` (all monthly or all whole), then running their checks."""
+    tables = [spec.name for spec in specs]
+    decls = [d for d in DECLARATIONS if d.table in tables]
+    monthly = specs[0].monthly
+    assert all(spec.monthly == monthly for spec in specs)
 
-    @dg.asset(key=KEYS[name], group_name=GROUP, deps=_deps(spec, decls),
-              description=_description(name), check_specs=check_specs(decls, KEYS),
-              partitions_def=months if spec.monthly else None, pool=POOL, kinds={"duckdb"},
-              backfill_policy=dg.BackfillPolicy.single_run() if spec.monthly else None,
-              metadata={"table": f"lake.cleaned.{name}"})
+    own = {KEYS[t] for t in tables}
+
+    def deps_of(spec: CleanedTable) -> list[dg.AssetKey]:
+        return [k for k in _deps([spec], [d for d in decls if d.table == spec.name])
+                if k not in own]
+
+    @dg.multi_asset(
+        name=name, group_name=GROUP, pool=POOL,
+        specs=[dg.AssetSpec(KEYS[spec.name], description=_description(spec.name),
+                            kinds={"duckdb"}, deps=deps_of(spec),
+                            metadata={"table": f"lake.cleaned.{spec.name}"}) for spec in specs],
+        check_specs=check_specs(decls, KEYS), partitions_def=months if monthly else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if monthly else None)
     def _asset(context: dg.AssetExecutionContext,
                lake: LakeResource) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-        if spec.monthly:
-            first, last = context.partition_key_range.start, context.partition_key_range.end
-            result = refresh_table(lake.lake, name, first=first, last=last)
-            window = (month_bounds(first)[0], month_bounds(last)[1])
-        else:
-            result, window = refresh_table(lake.lake, name), None
-        yield dg.MaterializeResult(metadata=result.metadata())
-        yield from _run_checks(context, lake, name, decls, window)
+        window = None
+        for table in tables:
+            if monthly:
+                first, last = context.partition_key_range.start, context.partition_key_range.end
+                result = refresh_table(lake.lake, table, first=first, last=last)
+                window = (month_bounds(first)[0], month_bounds(last)[1])
+            else:
+                result = refresh_table(lake.lake, table)
+            yield dg.MaterializeResult(asset_key=KEYS[table], metadata=result.metadata())
+        yield from _run_checks(context, lake, decls, window)
 
     return _asset
 
@@ -134,5 +158,7 @@ def status_interval(lake: LakeResource) -> dg.MaterializeResult:
 
 def build(months: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     """Every cleaned-layer asset, monthly ones on ``months``."""
-    return [*(_table_asset(spec, months) for spec in TABLES.values()), patient_index,
-            status_interval]
+    singles = [_tables_asset([spec], months, f"{GROUP}__{spec.name}")
+               for spec in TABLES.values() if spec.name not in RECORD]
+    record = _tables_asset([TABLES[t] for t in RECORD], months, f"{GROUP}__discharge_record")
+    return [*singles, record, patient_index, status_interval]

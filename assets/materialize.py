@@ -18,7 +18,8 @@ from hospital_sdk.config import Settings
 
 Progress = Callable[[str, str], None]
 """``progress(event, step)``: event is ``STEP_START``, ``STEP_SUCCESS``, ``STEP_FAILURE`` or
-``STEP_SKIPPED``; step is the op name (e.g. ``cleaned__inpatient_stay``)."""
+``STEP_SKIPPED``; step is the op name (e.g. ``cleaned__charge_line``). Steps held back by an
+upstream failure report nothing: see :func:`not_started`."""
 
 _EVENTS = ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED")
 
@@ -51,13 +52,20 @@ def _loggers(progress: Progress | None) -> dict[str, dg.LoggerDefinition]:
     return {"console": console, "steps": steps}
 
 
-def step_count(settings: Settings | None = None, selection: str | None = None) -> int:
-    """How many steps (ops) a run of ``selection`` (default: everything) has."""
+def planned_steps(settings: Settings | None = None, selection: str | None = None) -> list[str]:
+    """The steps (ops) a run of ``selection`` (default: everything) has, sorted."""
     defs = build_definitions(settings)
     graph = defs.resolve_asset_graph()
     keys = (dg.AssetSelection.from_string(selection).resolve(graph) if selection
             else graph.get_all_asset_keys())
-    return len({graph.get(k).assets_def.node_def.name for k in keys})  # type: ignore[union-attr]
+    return sorted({graph.get(k).assets_def.node_def.name for k in keys})
+
+
+def not_started(result: dg.ExecuteInProcessResult, planned: list[str]) -> list[str]:
+    """Planned steps that never started: held back by a failed step or blocking check upstream
+    (this Dagster version logs them but emits no ``STEP_SKIPPED`` event)."""
+    started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+    return [step for step in planned if step not in started]
 
 
 def materialize(settings: Settings, first: str, last: str, *, selection: str | None = None,

@@ -205,18 +205,22 @@ def materialize(
 
 def _materialize(settings: Settings, first: str, last: str, select: str | None) -> None:
     from assets.materialize import materialize as run_graph
-    from assets.materialize import step_count
+    from assets.materialize import not_started, planned_steps
 
-    with StepProgress(console, step_count(settings, select)) as progress:
+    steps = planned_steps(settings, select)
+    with StepProgress(console, len(steps)) as progress:
         result = run_graph(settings, first, last, selection=select, progress=progress.update)
-    if progress.skipped:
-        console.print(f"[yellow]skipped[/] (an upstream step or blocking check failed): "
-                      + ", ".join(progress.skipped))
+    held_back = not_started(result, steps)
+    if held_back:
+        console.print("[yellow]not run[/] (an upstream step or blocking check failed): "
+                      + ", ".join(held_back))
     if not result.success:
         failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         for e in failures:
             console.print(f"[bold red]failed[/] {e.step_key}: "
                           f"{getattr(e.step_failure_data.error, 'message', '').strip()[:800]}")
+        console.print(f"check results: {settings.home / 'reports'} (after a successful run) or "
+                      "lake.application.quality_check_history")
         raise typer.Exit(1)
     console.print(f"[bold green]asset graph materialized[/] for {first}..{last}: lakehouse "
                   f"{settings.home} (layers raw, cleaned, aggregated, application); reports in "

@@ -58,7 +58,6 @@ class StepProgress(_Bars):
         super().__init__(console)
         self._run = self._task("materialize asset graph", total)
         self.failed: list[str] = []
-        self.skipped: list[str] = []
 
     def update(self, event: str, step: str) -> None:
         if event == "STEP_START":
@@ -66,6 +65,4 @@ class StepProgress(_Bars):
             return
         if event == "STEP_FAILURE":
             self.failed.append(step)
-        elif event == "STEP_SKIPPED":
-            self.skipped.append(step)
         self._progress.advance(self._run, 1)

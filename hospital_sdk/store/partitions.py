@@ -120,11 +120,10 @@ def replace_months(lake: Lakehouse, name: str, obj: pa.Table | pd.DataFrame | ir
                 f"{col} < {_literal(column_type, end, target, period_column)}")
 
     def work(duck: duckdb.DuckDBPyConnection) -> int:
-        if source.data is not None:
-            duck.register(stage, source.data)
-            rows = ident(stage)
-        else:
-            rows = f"({source.query})"
+        # the rows are computed once, into a temporary table (or a registered Arrow view), and
+        # then checked and inserted from there
+        source.stage(duck, stage)
+        rows = ident(stage)
         try:
             types = dict(duck.execute(f"SELECT column_name, column_type FROM "
                                       f"(DESCRIBE SELECT * FROM {rows})").fetchall())
@@ -149,12 +148,11 @@ def replace_months(lake: Lakehouse, name: str, obj: pa.Table | pd.DataFrame | ir
             if period_column not in columns:
                 raise StoreError(f"cannot replace {label} of {target}: the table has no "
                                  f"column {period_column!r}")
-            table_type = columns[period_column][0]
+            # in this transaction: check, create, delete and insert commit together or not at all
+            duck.execute(f"DELETE FROM {sql} WHERE {where(columns[period_column][0])}")
+            return int(duck.execute(f"INSERT INTO {sql} BY NAME FROM {rows}").fetchone()[0])
         finally:
-            if source.data is not None:
-                duck.unregister(stage)
-        # joins this transaction: check, create, delete and insert commit together or not at all
-        return lake.replace(name, obj, layer, where=where(table_type))
+            source.unstage(duck, stage)
 
     try:
         return lake.write(work, description=f"replace {layer}.{name} {label}")

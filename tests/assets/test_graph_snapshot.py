@@ -26,6 +26,7 @@ def describe(defs: dg.Definitions) -> dict[str, object]:
         partitions = node.partitions_def
         assets[key.to_user_string()] = {
             "group": node.group_name,
+            "step": node.assets_def.node_def.name,
             "deps": sorted(k.to_user_string() for k in node.parent_keys),
             "partitions": type(partitions).__name__ if partitions else None,
             "pools": sorted(node.pools or []),
