@@ -143,9 +143,9 @@ def patient_index(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.M
                                    .replace(tzinfo=None))
     links = (lake.lake.table("patient_index", GROUP).group_by("link_rule")
              .aggregate(n=lambda t: t.count()).execute())
-    return dg.MaterializeResult(metadata={
-        **result.metadata(), **{f"linked by {r}": int(n) for r, n in zip(links.link_rule, links.n)},
-        "persons": int(lake.lake.table("patient_index", GROUP).empi_id.nunique().execute())})
+    linked = {f"linked by {r}": int(n) for r, n in zip(links.link_rule, links.n, strict=True)}
+    persons = int(lake.lake.table("patient_index", GROUP).empi_id.nunique().execute())
+    return dg.MaterializeResult(metadata={**result.metadata(), **linked, "persons": persons})
 
 
 @dg.asset(key=KEYS["status_interval"], group_name=GROUP, deps=[KEYS["status_event"]],

@@ -1,10 +1,10 @@
-"""The whole graph on a small synthetic group: everything materializes, a month rerun is
-idempotent, a backfill equals month-by-month runs, reports are written, notebooks can read."""
+"""The whole graph on a small synthetic group: a year's backfill materializes every layer and
+writes the reports; re-running one month afterwards replaces that month with the same rows the
+backfill wrote (no duplicates) and leaves the other months alone."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
