@@ -7,18 +7,21 @@ other kind damaged (its original loads, the appended copy is rejected). Every ex
 is computed from that log (and, where a consequence depends on which rows a stay has, from the
 generated source files), never copied from a run's output.
 
-Runs (kept few because loading dominates the runtime):
+One run (loading dominates the runtime): the defect group, selection :data:`SELECTION` -- the
+aggregated layer and everything it is built from, and the whole discharge record. Every damaged
+table -- ``inpatient_stay``, ``stay_diagnosis``, ``outpatient_visit``, ``charge_line`` -- is in
+it; the large tables no defect touches, such as ``status_event``, are not, which halves the load.
+Every layer's results come from that run.
 
-* the defect group, selection ``+group:aggregated`` (the aggregated layer and everything it is
-  built from: every damaged table -- ``inpatient_stay``, ``stay_diagnosis``, ``outpatient_visit``,
-  ``charge_line`` -- is in it; the large tables no defect touches, such as ``status_event``, are
-  not, which halves the load);
-* the same lake again for ``cleaned/inpatient_stay`` and what is downstream of it: in the first
-  run the blocking catalog check of ``cleaned/stay_diagnosis`` fails (``unknown_code``), and
-  because ``cleaned/inpatient_stay`` depends on ``cleaned/stay_diagnosis`` (its principal-diagnosis
-  check reads it) that step never runs there -- so the principal-diagnosis check is evaluated in
-  this second run, on the cleaned tables the first run wrote;
-* a clean group of the same size and seed, same selection.
+The discharge record (``cleaned/inpatient_stay`` with its diagnoses, procedures and movements) is
+one step, ``cleaned__discharge_record``, that writes its four tables and then runs all their
+checks: the failing catalog check of ``stay_diagnosis`` (``unknown_code``) does not keep
+``inpatient_stay`` from being built, so its principal-diagnosis check is evaluated in the same
+run; both failures are blocking, the step fails, and the aggregated steps built on the record
+never start.
+
+That a clean group passes every blocking check and reaches the aggregated layer is shown by
+``tests/assets/test_materialize.py`` (the whole graph, asserted successful), not repeated here.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from assets.materialize import materialize
+from assets.materialize import materialize, not_started, planned_steps
 from hospital_sdk.config import Settings
 from hospital_sdk.model import CONTRACT
 from hospital_sdk.quality.scorecard import latest_scorecard
@@ -52,8 +55,13 @@ SCALE, YEARS, SEED, FIRST, LAST = 0.002, (2025,), 6, "2025-01", "2025-12"
 RATE = 0.01
 """Per month (one generator part): ``max(1, round(0.01 * rows))`` rows per kind and target, i.e.
 one stay (~35 a month), one or two diagnoses (~180), about eight visits, a hundred charge lines."""
-SELECTION = "+group:aggregated"
-DOWNSTREAM_OF_STAYS = 'key:"cleaned/inpatient_stay"+'
+SELECTION = '+group:aggregated or +key:"cleaned/stay_movement"'
+"""The aggregated layer and everything it is built from, plus ``cleaned/stay_movement`` (and its
+raw table): no aggregated asset reads the movements, but they are part of the discharge record's
+step, which Dagster runs only whole (``cleaned__discharge_record`` cannot be subset)."""
+RECORD_STEP = "cleaned__discharge_record"
+RECORD = ("inpatient_stay", "stay_diagnosis", "stay_procedure", "stay_movement")
+"""The discharge record's tables, all built by :data:`RECORD_STEP`."""
 STAY = ("institution_id", "stay_id")
 
 
@@ -85,6 +93,7 @@ MEANT: dict[tuple[str, str, str | None], tuple[str, str]] = {
 ORPHAN_CHECKS = {"stay_diagnosis": "stay_diagnosis.stay.referential_integrity",
                  "stay_procedure": "stay_procedure.stay.referential_integrity"}
 PRINCIPAL_CHECK = "inpatient_stay.principal_diagnosis_present"
+CATALOG_CHECK = MEANT["unknown_code", "stay_diagnosis", "diagnosis_code"][1]
 
 
 @dataclass(frozen=True)
@@ -98,8 +107,7 @@ class Run:
 class DefectGroup:
     source: Path
     log: pd.DataFrame
-    first: Run    # +group:aggregated
-    second: Run   # cleaned/inpatient_stay and downstream
+    run: Run    # SELECTION
 
 
 def _run(settings: Settings, selection: str) -> Run:
@@ -117,18 +125,7 @@ def defects(tmp_path_factory: pytest.TempPathFactory) -> DefectGroup:
     log = pq.read_table(root / "source" / "_truth" / "defect_log.parquet").to_pandas()
     log["field"] = log["field"].astype(object).where(log["field"].notna(), None)
     settings = Settings(home=root / "lake", source=root / "source", first_month=FIRST)
-    first = _run(settings, SELECTION)
-    second = _run(settings, DOWNSTREAM_OF_STAYS)
-    return DefectGroup(root / "source", log, first, second)
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    root = tmp_path_factory.mktemp("clean")
-    generate(root / "source", scale=SCALE, years=YEARS, seed=SEED, defects=None)
-    assert not (root / "source" / "_truth" / "defect_log.parquet").exists()
-    return _run(Settings(home=root / "lake", source=root / "source", first_month=FIRST),
-                SELECTION)
+    return DefectGroup(root / "source", log, _run(settings, SELECTION))
 
 
 # --- what the log says ---------------------------------------------------------------------------
@@ -163,6 +160,22 @@ def principal_lost(log: pd.DataFrame) -> set[tuple[str, str]]:
     rejected = rejected_diagnoses(log)
     return {(k["institution_id"], k["stay_id"]) for k in _keys(rejected)
             if (k["diagnosis_kind"], k["seq"]) == ("discharge", 1)}
+
+
+def unknown_codes_reaching_cleaned(log: pd.DataFrame) -> list[tuple[str, str]]:
+    """The stay of each ``unknown_code`` row that reaches the cleaned layer: an unknown code
+    passes the gate, and the cleaned layer carries a diagnosis only with its stay, so every one
+    whose stay was not quarantined."""
+    lost = quarantined_stays(log)
+    unknown = log[log.kind == "unknown_code"]
+    return [s for s in ((k["institution_id"], k["stay_id"]) for k in _keys(unknown))
+            if s not in lost]
+
+
+def stays_without_principal(log: pd.DataFrame) -> set[tuple[str, str]]:
+    """Stays in the lake without a principal row: those that lost it, minus the stays that are
+    not in the lake at all (a quarantined stay has no row in cleaned.inpatient_stay to check)."""
+    return principal_lost(log) - quarantined_stays(log)
 
 
 def discharge_months(source: Path) -> dict[tuple[str, str], str]:
@@ -212,6 +225,11 @@ def steps(run: Run, event: str) -> set[str]:
     return {e.step_key for e in run.result.all_events if e.event_type_value == event}
 
 
+def blocking_failures(run: Run) -> set[str]:
+    return {meta(e)["check_id"] for e in run.result.get_asset_check_evaluations()
+            if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR}
+
+
 def materialized(run: Run) -> set[str]:
     return {e.asset_key.to_user_string() for e in run.result.get_asset_materialization_events()}
 
@@ -252,7 +270,7 @@ def test_each_rejected_defect_is_quarantined_by_the_check_meant_for_it(
     # check is the count of those log rows, none of which reached the table
     expected = int(((log.kind == kind) & (log.table_name == table)
                     & (log.field.isna() if field is None else log.field == field)).sum())
-    run = defects.first
+    run = defects.run
     assert card_total(run, "raw", check_id, "quarantined_rows") == expected
     assert card_total(run, "raw", check_id, "leaked_rows") == 0
     assert card_total(run, "raw", check_id) == expected
@@ -269,7 +287,7 @@ def test_no_other_raw_check_counts_a_quarantined_row(defects: DefectGroup) -> No
     rejected = log[log.kind.isin(sorted(REJECTED_ON_LOAD))]
     expected = Counter(MEANT[k, t, f][1] for k, t, f in zip(
         rejected.kind, rejected.table_name, rejected.field))
-    card = defects.first.scorecard
+    card = defects.run.scorecard
     raw = card[card.layer == "raw"]
     found = {c: int(n) for c, n in raw.groupby("check_id").quarantined_rows.sum().items() if n}
     # each rejected row is counted once, under the check meant for it, and under no other one
@@ -291,12 +309,12 @@ def test_the_only_leaks_in_raw_are_the_children_of_quarantined_stays(
                       for i, s, *r in rows[[*STAY, *key[2:]]].itertuples(index=False))
         expected[check_id] = orphans
         assert orphans > 0, child
-    card = defects.first.scorecard
+    card = defects.run.scorecard
     raw = card[card.layer == "raw"]
     found = {c: int(n) for c, n in raw.groupby("check_id").leaked_rows.sum().items() if n}
     assert found == expected
     for check_id, n in expected.items():
-        e = evaluation(defects.first, check_id)
+        e = evaluation(defects.run, check_id)
         assert meta(e)["leaked_rows"] == n and meta(e)["quarantined_rows"] == 0
         # orphans are excluded from the cleaned layer, so the raw check is only a warning
         assert not e.passed and e.severity == dg.AssetCheckSeverity.WARN
@@ -307,16 +325,13 @@ def test_the_only_leaks_in_raw_are_the_children_of_quarantined_stays(
 def test_unknown_codes_leak_and_fail_the_catalog_check_of_the_cleaned_layer(
         defects: DefectGroup) -> None:
     log = defects.log
-    lost = quarantined_stays(log)
-    months = discharge_months(defects.source)
     unknown = log[log.kind == "unknown_code"]
     # an unknown code passes the gate; it reaches the cleaned layer unless its stay was lost
     # (the cleaned layer carries a diagnosis only with its stay), in its stay's discharge month
-    reaching = [s for s in ((k["institution_id"], k["stay_id"]) for k in _keys(unknown))
-                if s not in lost]
-    expected = by_month(reaching, months)
-    _, check_id = MEANT["unknown_code", "stay_diagnosis", "diagnosis_code"]
-    run = defects.first
+    reaching = unknown_codes_reaching_cleaned(log)
+    expected = by_month(reaching, discharge_months(defects.source))
+    check_id = CATALOG_CHECK
+    run = defects.run
     assert card_months(run, "cleaned", check_id) == expected
     assert card_total(run, "cleaned", check_id) == len(reaching) < len(unknown)
     # nothing malformed or missing leaked into the table: the gate holds for the cleaned layer
@@ -324,60 +339,52 @@ def test_unknown_codes_leak_and_fail_the_catalog_check_of_the_cleaned_layer(
                       "leaked_rows") == 0
     e = evaluation(run, check_id)
     assert meta(e)["violating_rows"] == len(reaching) and meta(e)["status"] == "failed"
-    # a leak of a blocking check: an error, and the step fails
+    # a leak of a blocking check: an error, and the step building the discharge record fails
     assert not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
-    assert "cleaned__stay_diagnosis" in steps(run, "STEP_FAILURE")
+    assert RECORD_STEP in steps(run, "STEP_FAILURE")
 
 
 def test_principal_diagnosis_present_fails_for_exactly_the_stays_that_lost_it(
         defects: DefectGroup) -> None:
     log = defects.log
-    lost_stays = quarantined_stays(log)
     # stays without a principal row in the lake, minus the stays that are not in the lake at all
     # (a quarantined stay has no row in cleaned.inpatient_stay to be checked)
-    without = principal_lost(log) - lost_stays
+    without = stays_without_principal(log)
     expected = by_month(without, discharge_months(defects.source))
-    run = defects.second
+    # evaluated in the same run as the failing catalog check of stay_diagnosis: the discharge
+    # record writes all its tables before any of their checks runs
+    run = defects.run
     assert card_months(run, "cleaned", PRINCIPAL_CHECK) == expected
     assert card_total(run, "cleaned", PRINCIPAL_CHECK) == len(without)
     e = evaluation(run, PRINCIPAL_CHECK)
     assert meta(e)["violating_rows"] == len(without) and meta(e)["status"] == "failed"
     assert not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
-    # it is the only blocking failure of that run, so it is what stops the aggregated layer
-    errors = {meta(x)["check_id"] for x in run.result.get_asset_check_evaluations()
-              if not x.passed and x.severity == dg.AssetCheckSeverity.ERROR}
-    assert errors == {PRINCIPAL_CHECK}
-    assert "cleaned__inpatient_stay" in steps(run, "STEP_FAILURE")
+    # the log implies exactly two leaks past the gate, both on the discharge record -- the
+    # unknown codes and the lost principal rows -- so these are the run's only blocking failures,
+    # and what stops the aggregated layer
+    assert without and unknown_codes_reaching_cleaned(log)
+    assert blocking_failures(run) == {CATALOG_CHECK, PRINCIPAL_CHECK}
+    assert RECORD_STEP in steps(run, "STEP_FAILURE")
 
 
 def test_a_blocking_failure_keeps_the_aggregated_layer_from_being_materialized(
         defects: DefectGroup) -> None:
-    for run in (defects.first, defects.second):
-        assert not run.result.success
-        assert "aggregated/stay_fact" not in materialized(run)
-        # not even started: Dagster skips the steps downstream of a failed blocking check
-        assert "aggregated__stay_fact" not in steps(run, "STEP_START")
-        assert not {s for s in steps(run, "STEP_FAILURE") if s.startswith("aggregated__")}
+    run = defects.run
+    assert not run.result.success
+    # the blocking failures are all on the discharge record: its step is the only one failing
+    assert steps(run, "STEP_FAILURE") == {RECORD_STEP}
+    planned = planned_steps(run.settings, SELECTION)
+    downstream = " or ".join(f'key:"cleaned/{t}"+' for t in RECORD)
+    built_on_record = set(planned_steps(run.settings, f"({SELECTION}) and ({downstream})"))
+    # not even started: Dagster holds back every step downstream of the failed step -- and only
+    # those (visit_fact, built from outpatient visits, runs)
+    assert set(not_started(run.result, planned)) == built_on_record - {RECORD_STEP}
+    assert "aggregated__stay_fact" in built_on_record
+    assert "aggregated/stay_fact" not in materialized(run)
+    assert not {s for s in steps(run, "STEP_FAILURE") if s.startswith("aggregated__")}
     # the quarantined rows did not block: the raw layer's step succeeded
-    assert "raw_layer" in steps(defects.first, "STEP_SUCCESS")
-    # the first run did land and clean everything the failures do not depend on
-    assert {"raw/inpatient_stay", "cleaned/outpatient_visit", "cleaned/stay_diagnosis"} <= \
-        materialized(defects.first)
-    assert "cleaned/inpatient_stay" in materialized(defects.second)
-
-
-# --- a clean group of the same size --------------------------------------------------------------
-
-def test_a_clean_group_passes_every_blocking_check_and_reaches_the_aggregated_layer(
-        clean: Run) -> None:
-    assert clean.result.success
-    card = clean.scorecard
-    blocking = card[card.severity == "blocking"]
-    assert len(blocking) and set(blocking.status) <= {"passed", "not_applicable"}
-    assert int(pd.to_numeric(card.quarantined_rows).fillna(0).sum()) == 0
-    for checked in (*(c for _, c in MEANT.values()), PRINCIPAL_CHECK):
-        assert evaluation(clean, checked).passed, checked
-    assert not [meta(e)["check_id"] for e in clean.result.get_asset_check_evaluations()
-                if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
-    assert {"aggregated/stay_fact", "aggregated/visit_fact", "aggregated/procedure_fact",
-            "aggregated/drg_risk", "aggregated/department_month"} <= materialized(clean)
+    assert "raw_layer" in steps(run, "STEP_SUCCESS")
+    # the run did land and clean what the failures do not stop, the whole discharge record
+    # included: its tables are written before their checks run
+    assert {"raw/inpatient_stay", "cleaned/outpatient_visit",
+            *(f"cleaned/{t}" for t in RECORD)} <= materialized(run)
