@@ -28,7 +28,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     and sensor, on the lakehouse and landing folder of ``settings``."""
     settings = settings or Settings()
     months = monthly_partitions(settings.first_month or "2024-01")
-    ingest, aggregate = orchestration.jobs(months)
+    ingest, aggregate = orchestration.jobs()
     return dg.Definitions(
         assets=[raw.raw_layer, *cleaned.build(months), *aggregated.build(months),
                 *application.build()],

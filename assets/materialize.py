@@ -52,12 +52,19 @@ def _loggers(progress: Progress | None) -> dict[str, dg.LoggerDefinition]:
     return {"console": console, "steps": steps}
 
 
+def _selection(selection: str | None) -> dg.AssetSelection:
+    """``selection`` widened to whole steps: the discharge record's tables are built together,
+    so selecting one of them selects all four."""
+    if not selection:
+        return dg.AssetSelection.all()
+    return dg.AssetSelection.from_string(selection).required_multi_asset_neighbors()
+
+
 def planned_steps(settings: Settings | None = None, selection: str | None = None) -> list[str]:
     """The steps (ops) a run of ``selection`` (default: everything) has, sorted."""
     defs = build_definitions(settings)
     graph = defs.resolve_asset_graph()
-    keys = (dg.AssetSelection.from_string(selection).resolve(graph) if selection
-            else graph.get_all_asset_keys())
+    keys = _selection(selection).resolve(graph)
     return sorted({graph.get(k).assets_def.node_def.name for k in keys})
 
 
@@ -78,9 +85,7 @@ def materialize(settings: Settings, first: str, last: str, *, selection: str | N
     check that fails skips its downstream steps, as it should).
     """
     base = build_definitions(settings)
-    job = dg.define_asset_job(
-        "materialize", selection=dg.AssetSelection.from_string(selection) if selection
-        else dg.AssetSelection.all())
+    job = dg.define_asset_job("materialize", selection=_selection(selection))
     defs = dg.Definitions(assets=base.assets, resources=base.resources, jobs=[job],
                           executor=dg.in_process_executor, loggers=_loggers(progress))
     return defs.resolve_job_def("materialize").execute_in_process(

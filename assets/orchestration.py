@@ -49,17 +49,15 @@ def previous_month(today: date) -> str:
     return f"{today.year - 1}-12" if today.month == 1 else f"{today.year}-{today.month - 1:02d}"
 
 
-def jobs(months: dg.PartitionsDefinition) -> tuple[dg.UnresolvedAssetJobDefinition, ...]:
-    """The two jobs (see the module docstring)."""
+def jobs() -> tuple[dg.UnresolvedAssetJobDefinition, ...]:
+    """The two jobs (see the module docstring); their monthly partitions come from the assets."""
     ingest = dg.define_asset_job(
         "ingest_and_clean", selection=dg.AssetSelection.groups("raw", "cleaned"),
-        partitions_def=months,
         description="Land new source files (raw) and rebuild the cleaned layer for the months "
                     "asked for.")
     aggregate = dg.define_asset_job(
         "aggregate_and_report",
         selection=dg.AssetSelection.groups("aggregated", "application"),
-        partitions_def=months,
         description="Build the aggregated facts and summaries of a month, then the application "
                     "layer (scorecard, report files).")
     return ingest, aggregate

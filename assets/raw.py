@@ -18,7 +18,7 @@ import dagster as dg
 
 from assets.checks import check_results, check_specs
 from assets.resources import POOL, LakeResource
-from hospital_sdk.ingest import load_folder
+from hospital_sdk.ingest import LoadReport, load_folder
 from hospital_sdk.model import CONTRACT
 from hospital_sdk.cleaned.tables import STAY_CHILDREN
 from hospital_sdk.quality import (
@@ -59,11 +59,16 @@ def raw_layer(context: dg.AssetExecutionContext,
     context.log.info(report.summary())
     for name in tables:
         files = [f for f in report.files if f.table_name == name]
+        reasons = LoadReport(tuple(files)).reject_reasons(by_kind=True)
         yield dg.MaterializeResult(asset_key=KEYS[name], metadata={
             "files": len(files), "files_loaded_now": sum(f.status != "unchanged" for f in files),
             "rows_in": sum(f.rows_in for f in files),
             "rows_loaded": sum(f.rows_loaded for f in files),
-            "rows_rejected": sum(f.rows_rejected for f in files)})
+            "rows_rejected": sum(f.rows_rejected for f in files),
+            "rejected_by_reason": dg.MetadataValue.md(
+                "\n".join(f"- {n:,} {reason}" for reason, n in reasons.most_common(20))
+                or "none"),
+            "rejects": f"lake.raw.load_rejects WHERE table_name = '{name}'"})
     decls = [d for d in DECLARATIONS if d.table in tables]
     results = with_gate(run_checks((lake.lake.con, ("lake", "raw")), decls, as_of=date.today()),
                         gate_results(lake.lake.table("load_rejects", "raw"), decls))

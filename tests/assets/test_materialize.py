@@ -62,6 +62,36 @@ def test_every_layer_is_materialized_and_reconciled(group: Settings) -> None:
         assert (reports / name).stat().st_size > 0, name
 
 
+def test_on_clean_data_no_check_fails_and_no_row_is_quarantined(group: Settings) -> None:
+    from hospital_sdk.quality.scorecard import latest_scorecard
+
+    with Lakehouse.open(group.home, read_only=True) as lake:
+        card = latest_scorecard(lake)
+        rejected = lake.duck.execute("SELECT count(*) FROM lake.raw.load_rejects").fetchone()[0]
+    assert rejected == 0
+    assert set(card.layer) == {"raw", "cleaned", "aggregated"}
+    bad = card[card.status.isin(["failed", "error"])]
+    # a handful of discharges per institution and month at this scale: a month under half the
+    # previous one happens by chance, which is why the arrival check only warns
+    chance = bad.check_type.eq("timely_arrival") & bad.severity.eq("warning") \
+        & bad.status.eq("failed")
+    assert bad[~chance].empty, bad[["layer", "check_id", "partition", "status", "reason"]]
+    assert int(card.quarantined_rows.fillna(0).sum()) == 0
+
+
+def test_selecting_one_part_of_the_discharge_record_builds_the_whole_record(
+        group: Settings) -> None:
+    from assets.materialize import planned_steps
+
+    steps = planned_steps(group, 'key:"cleaned/stay_movement"')
+    assert steps == ["cleaned__discharge_record"]
+    result = materialize(group, "2025-06", "2025-06", selection='key:"cleaned/stay_movement"')
+    assert result.success
+    written = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert written == {"cleaned/inpatient_stay", "cleaned/stay_diagnosis",
+                       "cleaned/stay_procedure", "cleaned/stay_movement"}
+
+
 def test_rerunning_a_month_replaces_exactly_that_month(group: Settings) -> None:
     with Lakehouse.open(group.home, read_only=True) as lake:
         before = {t: fingerprint(lake, t, p) for t, p in MONTHLY.items()}
