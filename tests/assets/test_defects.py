@@ -56,9 +56,10 @@ RATE = 0.01
 """Per month (one generator part): ``max(1, round(0.01 * rows))`` rows per kind and target, i.e.
 one stay (~35 a month), one or two diagnoses (~180), about eight visits, a hundred charge lines."""
 SELECTION = '+group:aggregated or +key:"cleaned/stay_movement"'
-"""The aggregated layer and everything it is built from, plus ``cleaned/stay_movement`` (and its
-raw table): no aggregated asset reads the movements, but they are part of the discharge record's
-step, which Dagster runs only whole (``cleaned__discharge_record`` cannot be subset)."""
+"""The aggregated layer and everything it is built from, plus everything ``cleaned/stay_movement``
+is built from: no aggregated asset reads the movements, but they are part of the discharge
+record's step, which runs only whole (``materialize`` widens a selection to it), and that step
+needs ``raw/stay_movement``."""
 RECORD_STEP = "cleaned__discharge_record"
 RECORD = ("inpatient_stay", "stay_diagnosis", "stay_procedure", "stay_movement")
 """The discharge record's tables, all built by :data:`RECORD_STEP`."""
