@@ -1,11 +1,13 @@
-"""Foundation benchmarks: generator and loader throughput, with same-run baselines.
+"""The benchmarks: generator and loader throughput with same-run baselines, and the asset graph.
 
-Run with ``make bench`` (or ``.venv/bin/python -m tests.benchmarks.run --scale 0.05``). Not part
-of the test run. Every measurement runs in a fresh child process, so its peak RSS is its own;
-each is repeated (``--repeat``, default 3) and the median reported. Results are written to
-``BENCHMARKS.md`` at the top of the repository.
+Run with ``make bench`` (or ``.venv/bin/python -m tests.benchmarks.run --scale 0.05``; one group
+only with ``--only foundation`` or ``--only asset_graph``). Not part of the test run. Every
+measurement runs in a fresh child process, so its peak RSS is its own; each is repeated
+(``--repeat``, default 3) and the median reported. Results are written to ``BENCHMARKS.md`` at
+the top of the repository, one section per group: a run of one group keeps the other's section
+as it was, and the notes below the notes marker are kept across runs.
 
-Measured:
+Measured by the ``foundation`` group:
 
 - ``generate (parquet)`` / ``generate (csv)``: :func:`hospital_sdk.synth.generate`, all tables.
 - ``write floor``: the same tables read back and rewritten with pyarrow's Parquet writer — the
@@ -14,6 +16,11 @@ Measured:
   (validation, tokenisation, rejects, reconciliation, one DuckLake commit per file).
 - ``copy floor``: plain DuckDB ``CREATE TABLE AS SELECT * FROM read_parquet(...)`` of the same
   files into an in-memory database — no validation — the baseline the loader is compared with.
+
+The ``asset_graph`` group: see :mod:`tests.benchmarks.bench_asset_graph` (the whole graph vs one
+month of the monthly layers). Both groups use the same generated source folder
+(``<workdir>/source``); ``--only asset_graph`` reuses it when its manifest has the same scale,
+years and seed, and generates it otherwise.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -30,10 +38,13 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
+from tests.benchmarks import bench_asset_graph
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTES_MARKER = "<!-- notes: kept across runs -->"
+GROUPS = ("foundation", "asset_graph")
 
-_CHILD = {
+_CHILD: dict[str, str | tuple[str, str]] = {
     "generate": """
         from hospital_sdk.synth import generate
         r = generate(OUT, scale=SCALE, years=YEARS, seed=SEED, formats=(FMT,))
@@ -73,15 +84,18 @@ _CHILD = {
             rows += con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
         RESULT = {"rows": rows}
     """,
+    **bench_asset_graph.CHILD,
 }
+"""Child-process code per kind: the timed body, or (untimed setup such as imports, timed body)."""
 
 
-def _measure(kind: str, **params: object) -> dict[str, float]:
-    """Run one measurement in a child process; return rows, seconds and peak RSS (MB)."""
+def _measure(kind: str, **params: object) -> dict:
+    """Run one measurement in a child process; return its RESULT with seconds and peak RSS (MB)."""
     assignments = "\n".join(f"{k.upper()} = {v!r}" for k, v in params.items())
+    setup, body = _CHILD[kind] if isinstance(_CHILD[kind], tuple) else ("", _CHILD[kind])
     code = "\n".join([
-        "import json, time", assignments, "t0 = time.perf_counter()",
-        textwrap.dedent(_CHILD[kind]),
+        "import json, time", assignments, textwrap.dedent(setup), "t0 = time.perf_counter()",
+        textwrap.dedent(body),
         'RESULT["seconds"] = time.perf_counter() - t0',
         'print("RESULT " + json.dumps(RESULT))',
     ])
@@ -110,19 +124,47 @@ def _repeat(n: int, kind: str, fresh: Path | None = None, **params: object) -> d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Foundation benchmarks (generator, loader).")
+    parser = argparse.ArgumentParser(description="Benchmarks (generator, loader, asset graph).")
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--years", type=int, nargs="+", default=[2024, 2025])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20240101)
     parser.add_argument("--workdir", type=Path, default=ROOT / ".bench")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--only", choices=GROUPS, action="append",
+                        help="run only this group (repeatable; default: all)")
     args = parser.parse_args()
 
     work = args.workdir
     work.mkdir(parents=True, exist_ok=True)
-    common = {"scale": args.scale, "years": tuple(args.years), "seed": args.seed}
     src = work / "source"
+    sections: dict[str, list[str]] = {}
+    if "foundation" in (args.only or GROUPS):
+        sections["foundation"] = _foundation_report(args, _foundation(args, work, src))
+    if "asset_graph" in (args.only or GROUPS):
+        _ensure_source(args, src)
+        results = bench_asset_graph.run(_measure, args.repeat, src, work)
+        sections["asset_graph"] = [
+            "## Asset graph: the whole graph vs one month", "",
+            _recorded(args, "asset_graph"), "", *bench_asset_graph.report(results)]
+    _write_report(args.output, sections)
+
+
+def _ensure_source(args: argparse.Namespace, src: Path) -> None:
+    """Generate the source folder unless it holds exactly these parameters already."""
+    manifest = src / "_manifest.json"
+    if manifest.exists():
+        params = json.loads(manifest.read_text())["parameters"]
+        if (params["scale"], params["years"], params["seed"], params["formats"]) == (
+                args.scale, list(args.years), args.seed, ["parquet"]):
+            return
+    shutil.rmtree(src, ignore_errors=True)
+    _measure("generate", out=str(src), fmt="parquet", scale=args.scale,
+             years=tuple(args.years), seed=args.seed)
+
+
+def _foundation(args: argparse.Namespace, work: Path, src: Path) -> dict[str, dict[str, float]]:
+    common = {"scale": args.scale, "years": tuple(args.years), "seed": args.seed}
     results = {
         "generate (parquet)": _repeat(args.repeat, "generate", src, out=str(src), fmt="parquet",
                                       **common),
@@ -134,26 +176,28 @@ def main() -> None:
     results["load (parquet → lakehouse)"] = _repeat(args.repeat, "load", work / "lake",
                                                     src=str(src), out=str(work / "lake"))
     results["copy floor (duckdb read_parquet)"] = _repeat(args.repeat, "copy_floor", src=str(src))
-    _write_report(args, results)
     shutil.rmtree(work / "rewrite", ignore_errors=True)
     shutil.rmtree(work / "csv", ignore_errors=True)
+    return results
 
 
-def _write_report(args: argparse.Namespace, results: dict[str, dict[str, float]]) -> None:
+def _recorded(args: argparse.Namespace, group: str) -> str:
+    return (f"Recorded {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} "
+            f"cores, Python {platform.python_version()}; command: "
+            f"`.venv/bin/python -m tests.benchmarks.run --only {group} --scale {args.scale} "
+            f"--years {' '.join(map(str, args.years))} --repeat {args.repeat}` (or `make bench`).")
+
+
+def _foundation_report(args: argparse.Namespace,
+                       results: dict[str, dict[str, float]]) -> list[str]:
     gen = results["generate (parquet)"]
     floor = results["write floor (pyarrow parquet)"]
     load = results["load (parquet → lakehouse)"]
     copy = results["copy floor (duckdb read_parquet)"]
     lines = [
-        "# Benchmarks",
+        "## Generator and loader",
         "",
-        f"Recorded {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}; command: "
-        f"`.venv/bin/python -m tests.benchmarks.run --scale {args.scale} "
-        f"--years {' '.join(map(str, args.years))} --repeat {args.repeat}` (`make bench`).",
-        "Each line is the median of the runs listed, each run in a fresh process; peak RSS is the "
-        "largest of the runs. Baselines run in the same session, so the ratios hold across "
-        "machines better than the absolute numbers.",
+        _recorded(args, "foundation"),
         "",
         "| measurement | rows | median s | rows/s | peak RSS MB | runs (s) |",
         "|---|---:|---:|---:|---:|---|",
@@ -170,15 +214,37 @@ def _write_report(args: argparse.Namespace, results: dict[str, dict[str, float]]
         f"measured {gen['rows_per_s'] / 1e6:.2f}M rows/s).",
         f"- loader / copy floor: {load['seconds'] / copy['seconds']:.1f}× the time of a plain "
         "DuckDB copy without validation, tokenisation, rejects or lakehouse commits.",
-        "",
     ]
-    notes = ""
-    if args.output.exists():  # hand-written analysis below the marker survives a re-run
-        previous = args.output.read_text(encoding="utf-8")
-        if NOTES_MARKER in previous:
-            notes = previous[previous.index(NOTES_MARKER):]
-    args.output.write_text("\n".join(lines) + ("\n" + notes if notes else ""), encoding="utf-8")
-    print("\n".join(lines))
+    return lines
+
+
+def _section(group: str, body: str) -> str:
+    return f"<!-- bench: {group} -->\n{body.strip()}\n<!-- /bench: {group} -->"
+
+
+def _write_report(output: Path, sections: dict[str, list[str]]) -> None:
+    """Write BENCHMARKS.md: the header, one section per group (groups not run this time keep
+    their previous section), then the hand-written notes below the marker, kept as they were."""
+    previous = output.read_text(encoding="utf-8") if output.exists() else ""
+    notes = previous[previous.index(NOTES_MARKER):] if NOTES_MARKER in previous else ""
+    kept = {m.group(1): m.group(0) for m in re.finditer(
+        r"<!-- bench: (\w+) -->.*?<!-- /bench: \1 -->", previous, flags=re.DOTALL)}
+    parts = [
+        "# Benchmarks",
+        "",
+        "Each line is the median of the runs listed, each run in a fresh process; peak RSS is the "
+        "largest of the runs. Baselines run in the same session, so the ratios hold across "
+        "machines better than the absolute numbers.",
+    ]
+    for group in GROUPS:
+        if group in sections:
+            parts += ["", _section(group, "\n".join(sections[group]))]
+        elif group in kept:
+            parts += ["", kept[group]]
+    text = "\n".join(parts) + "\n" + ("\n" + notes if notes else "")
+    output.write_text(text, encoding="utf-8")
+    for group, lines in sections.items():
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":
