@@ -90,5 +90,4 @@ def materialize(settings: Settings, first: str, last: str, *, selection: str | N
                           executor=dg.in_process_executor, loggers=_loggers(progress))
     return defs.resolve_job_def("materialize").execute_in_process(
         tags={**range_tags(first, last), **(tags or {})}, raise_on_error=False,
-        instance=instance, run_config={"loggers": {name: {} for name in _loggers(progress)
-                                                   if name != "console"}})
+        instance=instance, run_config={"loggers": {name: {} for name in _loggers(progress)}})

@@ -129,11 +129,11 @@ def record_results(lake: Lakehouse, results: pd.DataFrame, *, layer: str, asset:
         finally:
             duck.unregister(_STAGE)
 
+    label = asset if asset.startswith(f"{layer}/") else f"{layer}/{asset}"
     try:
-        return lake.write(work, description=f"record quality results of {layer}/{asset} "
-                                            f"({run_id})")
+        return lake.write(work, description=f"record quality results of {label} ({run_id})")
     except duckdb.Error as exc:
-        raise StoreError(f"cannot record the results of {layer}/{asset} ({run_id}) in "
+        raise StoreError(f"cannot record the results of {label} ({run_id}) in "
                          f"{target}; nothing was written: {exc}") from exc
 
 

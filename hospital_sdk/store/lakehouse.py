@@ -250,17 +250,25 @@ class Lakehouse:
         source = RowSource.of(obj, self.con)
         stage = f"__hospital_sdk_replace_{threading.get_ident()}"
 
+        # A query that may read the table it replaces is staged before the DELETE; any other is
+        # streamed straight into the table (no copy of the result held in memory or spilled).
+        # The test is on the name appearing anywhere in the SQL: a false alarm only stages.
+        streamed = source.query is not None and name.lower() not in source.query.lower()
+
         def work(duck: duckdb.DuckDBPyConnection) -> int:
-            source.stage(duck, stage)  # before the DELETE: obj may read the table it replaces
+            if streamed:
+                rows = f"({source.query})"
+            else:
+                source.stage(duck, stage)  # before the DELETE: obj may read the table
+                rows = ident(stage)
             try:
                 if table_columns(duck, CATALOG, layer, name) is None:
-                    return int(duck.execute(f"CREATE TABLE {sql} AS FROM {ident(stage)}")
-                               .fetchone()[0])
+                    return int(duck.execute(f"CREATE TABLE {sql} AS FROM {rows}").fetchone()[0])
                 duck.execute(f"DELETE FROM {sql}" + (f" WHERE {where}" if where else ""))
-                return int(duck.execute(f"INSERT INTO {sql} BY NAME FROM {ident(stage)}")
-                           .fetchone()[0])
+                return int(duck.execute(f"INSERT INTO {sql} BY NAME FROM {rows}").fetchone()[0])
             finally:
-                source.unstage(duck, stage)
+                if not streamed:
+                    source.unstage(duck, stage)
 
         slice_ = f" where {where}" if where else ""
         try:
