@@ -41,7 +41,9 @@ from hospital_sdk.config import Settings
 from hospital_sdk.store import Lakehouse
 from hospital_sdk.store.writer import FileLock
 from hospital_sdk.synth import generate
-from tests.store.test_partitions import data_files, known_files, procs  # noqa: F401 (fixture)
+from tests.store.test_partitions import (  # noqa: F401 (procs is a fixture)
+    data_files, delete_orphans, known_files, procs,
+)
 
 YEAR = 2025
 FIRST, LAST = f"{YEAR}-01", f"{YEAR}-12"
@@ -257,10 +259,7 @@ def test_a_run_killed_mid_write_leaves_the_previous_version_and_the_rerun_comple
     # them, and ducklake_delete_orphaned_files removes exactly them
     print(f"\norphan files left by {len(KILLS)} kills: {len(orphans)}")
     with Lakehouse.open(home) as lake:
-        assert data_files(home) - known_files(lake) == orphans
-        lake.write(lambda duck: duck.execute(
-            "CALL ducklake_delete_orphaned_files('lake', cleanup_all => true)").fetchall())
-        assert data_files(home) == known_files(lake)
+        delete_orphans(lake, orphans)
     final = read_state(home)
     assert (final.months, final.tables) == (clean.months, clean.tables)
     assert final.keeps(state)

@@ -170,6 +170,16 @@ def data_files(home: Path) -> set[str]:
     return {str(p) for p in (home / "data").rglob("*") if p.is_file()}
 
 
+def delete_orphans(lake: Lakehouse, orphans: set[str]) -> None:
+    """Assert the files on disk the catalog does not know are exactly ``orphans`` (left by killed
+    writers), remove them with ``ducklake_delete_orphaned_files`` and assert only known files
+    remain."""
+    assert data_files(lake.home) - known_files(lake) == orphans
+    lake.write(lambda duck: duck.execute(
+        "CALL ducklake_delete_orphaned_files('lake', cleanup_all => true)").fetchall())
+    assert data_files(lake.home) == known_files(lake)
+
+
 def known_files(lake: Lakehouse) -> set[str]:
     """Every data and delete file the catalog knows, current or kept for time travel."""
     meta = "__ducklake_metadata_lake"
@@ -237,9 +247,6 @@ def test_a_writer_killed_mid_write_leaves_the_previous_month_and_the_rerun_compl
     # files stay.
     print(f"\norphan files left by {len(delays)} kills: {len(orphans)}")
     with Lakehouse.open(home) as lake:
-        assert data_files(home) - known_files(lake) == orphans
-        lake.write(lambda duck: duck.execute(
-            "CALL ducklake_delete_orphaned_files('lake', cleanup_all => true)").fetchall())
-        assert data_files(home) == known_files(lake)
+        delete_orphans(lake, orphans)
         assert fingerprint(lake.duck, "lake.raw.m", in_month(month)) == frame_fingerprint(frame)
         assert rows_of(lake, f"NOT ({in_month(month)})") == untouched
