@@ -72,3 +72,33 @@ class ResultsError(HospitalSDKError):
 
 class BlockedByChecksError(HospitalSDKError):
     """A layer refused to build from data whose blocking data-quality checks failed."""
+
+
+class SpecError(HospitalSDKError):
+    """Indicator, measure or value-set spec files are invalid.
+
+    Loading collects every problem in every file before raising; :attr:`problems` holds them
+    (each names the file, the indicator or measure id and the key), and the message lists them
+    one per line.
+    """
+
+    def __init__(self, message: str, problems: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class ExpressionError(SpecError):
+    """An expression string in a spec is malformed or uses something outside the allow-list.
+
+    Expressions are parsed against an allow-list and never passed to ``eval``/``exec``.
+    """
+
+
+class IndicatorError(HospitalSDKError):
+    """An indicator cannot be computed as asked: unknown id or version, bad period, a dimension
+    the indicator's facts do not have, or a source lacking a fact table."""
+
+
+class ReportedValueError(HospitalSDKError):
+    """An entered reported-indicator file cannot be accepted as a whole (wrong template, unknown
+    file layout). Row-level problems are listed with file, row and field instead."""
