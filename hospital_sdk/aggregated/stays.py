@@ -40,6 +40,9 @@ Definitions
 * ``is_low_risk_drg``: the stay's ``(grouper_version, drg_code)`` is low-risk in the ``drg_risk``
   table passed in (:func:`~hospital_sdk.aggregated.drg_risk.build_drg_risk`); false when the
   group is unknown, the stay has no DRG, or no table is passed.
+* ``drg_mortality``: the in-hospital mortality of the stay's DRG group in that table — the
+  stay's expected probability of death, whose sum is the expected deaths of a standardized
+  mortality ratio (observed ÷ expected); null when the group is unknown or no table is passed.
 """
 
 from __future__ import annotations
@@ -88,7 +91,7 @@ NEEDS: Needs = {
 }
 """The cleaned tables and columns :func:`build_stay_fact` reads."""
 
-DRG_RISK_COLUMNS = ("grouper_version", "drg_code", "is_low_risk")
+DRG_RISK_COLUMNS = ("grouper_version", "drg_code", "is_low_risk", "mortality")
 
 COLUMNS: tuple[str, ...] = (
     *_STAY_HEAD, "is_day_surgery_case", "is_special_needs",
@@ -97,7 +100,8 @@ COLUMNS: tuple[str, ...] = (
     "is_death", "has_surgery", "has_elective_surgery", "n_operations", "has_level4_surgery",
     "has_minimally_invasive_surgery", "has_day_surgery", "has_class1_incision",
     "has_class1_incision_infection", "has_complication_not_poa", "has_unplanned_reoperation",
-    "used_antibiotic", "antibiotic_ddds", "drug_cost", "consumable_cost", "is_low_risk_drg")
+    "used_antibiotic", "antibiotic_ddds", "drug_cost", "consumable_cost", "is_low_risk_drg",
+    "drg_mortality")
 """Columns of ``stay_fact``, in order."""
 
 _MONEY = "decimal(18,2)"
@@ -148,7 +152,8 @@ def _low_risk_groups(drg_risk: ir.Table) -> ir.Table:
     require_columns(drg_risk, "drg_risk", DRG_RISK_COLUMNS, "stay_fact")
     # one row per group even if the table passed in repeats one
     return drg_risk.group_by("grouper_version", "drg_code").aggregate(
-        _low_risk=drg_risk.is_low_risk.fill_null(False).any())
+        _low_risk=drg_risk.is_low_risk.fill_null(False).any(),
+        _mortality=drg_risk.mortality.cast("float64").max())
 
 
 def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
@@ -163,8 +168,8 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
         ``'YYYY-MM'``; a stay belongs to the month of its ``discharge_time``
         (``start <= discharge_time < end``, :func:`~hospital_sdk.store.partitions.month_bounds`).
     drg_risk
-        The ``drg_risk`` table (at least ``grouper_version, drg_code, is_low_risk``), or ``None``:
-        then ``is_low_risk_drg`` is false for every stay.
+        The ``drg_risk`` table (at least ``grouper_version, drg_code, is_low_risk, mortality``),
+        or ``None``: then ``is_low_risk_drg`` is false and ``drg_mortality`` null for every stay.
 
     Returns
     -------
@@ -206,8 +211,10 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
     if drg_risk is not None:
         fact = attach(fact, _low_risk_groups(drg_risk), ("grouper_version", "drg_code"))
         low_risk = fact._low_risk.fill_null(False)
+        mortality = fact._mortality
     else:
         low_risk = ibis.literal(False)
+        mortality = ibis.null("float64")
 
     zero = ibis.literal(0).cast(_MONEY)
     return fact.select(
@@ -239,4 +246,5 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
         drug_cost=fact.drug_cost.cast(_MONEY).fill_null(zero),
         consumable_cost=fact.consumable_cost.cast(_MONEY).fill_null(zero),
         is_low_risk_drg=low_risk,
+        drg_mortality=mortality,
     )

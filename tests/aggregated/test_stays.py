@@ -90,7 +90,7 @@ def test_drug_and_consumable_cost(inputs: dict[str, ir.Table]) -> None:
 
 def test_death_weight_and_low_risk(inputs: dict[str, ir.Table]) -> None:
     risk = ibis.memtable({"grouper_version": ["V1", "V1"], "drg_code": ["AA11", "BB11"],
-                          "is_low_risk": [True, False]})
+                          "is_low_risk": [True, False], "mortality": [0.001, 0.25]})
     rows = _rows(build_stay_fact(inputs, MONTH, drg_risk=risk))
     assert rows["H1", "S2"]["is_death"] is True and rows["H1", "S1"]["is_death"] is False
     assert rows["H1", "S1"]["relative_weight"] == 1.5
@@ -98,13 +98,17 @@ def test_death_weight_and_low_risk(inputs: dict[str, ir.Table]) -> None:
     assert rows["H1", "S2"]["is_low_risk_drg"] is False     # BB11 is not
     assert rows["H1", "S4"]["is_low_risk_drg"] is False     # no DRG: false, not null
     assert rows["H1", "S4"]["relative_weight"] is None
+    # expected mortality is the group's: AA11 0.001, BB11 0.25, no DRG null
+    assert rows["H1", "S1"]["drg_mortality"] == 0.001
+    assert rows["H1", "S2"]["drg_mortality"] == 0.25
+    assert rows["H1", "S4"]["drg_mortality"] is None
     # without a risk table, nothing is low-risk
     assert not any(r["is_low_risk_drg"] for r in _rows(build_stay_fact(inputs, MONTH)).values())
 
 
 def test_repeated_risk_rows_do_not_duplicate_stays(inputs: dict[str, ir.Table]) -> None:
     risk = ibis.memtable({"grouper_version": ["V1", "V1"], "drg_code": ["AA11", "AA11"],
-                          "is_low_risk": [True, True]})
+                          "is_low_risk": [True, True], "mortality": [0.01, 0.01]})
     assert int(build_stay_fact(inputs, MONTH, drg_risk=risk).count().execute()) == 4
 
 
@@ -123,5 +127,6 @@ def test_missing_table_is_named(inputs: dict[str, ir.Table]) -> None:
 
 def test_risk_table_without_its_flag_is_refused(inputs: dict[str, ir.Table]) -> None:
     risk = ibis.memtable({"grouper_version": ["V1"], "drg_code": ["AA11"], "low_risk": [True]})
-    with pytest.raises(ContractError, match=r"table 'drg_risk' lacks column\(s\) 'is_low_risk'"):
+    with pytest.raises(ContractError, match=r"table 'drg_risk' lacks column\(s\) 'is_low_risk' "
+                                            r"\(did you mean 'low_risk'\?\), 'mortality'"):
         build_stay_fact(inputs, MONTH, drg_risk=risk)
