@@ -16,6 +16,9 @@ Environment variables
     layer and watched by its sensor). Default: ``<home>/source``.
 ``HOSPITAL_SDK_FIRST_MONTH``
     First month (``YYYY-MM``) of the asset graph's monthly partitions. Default: ``2024-01``.
+``HOSPITAL_SDK_CATALOG``
+    Folder of the indicator catalog (measures, indicators, value sets). Default: the
+    ``national_assessments`` folder shipped with the SDK (:func:`default_catalog`).
 
 Examples
 --------
@@ -34,6 +37,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hospital_sdk.errors import ConfigError
+
+
+def default_catalog() -> Path:
+    """The indicator catalog shipped with the SDK: ``national_assessments/`` beside the package
+    in a checkout, or inside it in an installed wheel.
+
+    >>> default_catalog().name
+    'national_assessments'
+    """
+    package = Path(__file__).resolve().parent
+    for candidate in (package.parent / "national_assessments", package / "national_assessments"):
+        if candidate.is_dir():
+            return candidate
+    return package.parent / "national_assessments"
 
 
 def _default_home() -> Path:
@@ -57,12 +74,16 @@ class Settings:
     first_month
         First monthly partition, ``YYYY-MM``; ``None`` reads ``HOSPITAL_SDK_FIRST_MONTH``
         (default ``2024-01``).
+    catalog
+        Indicator catalog folder; ``None`` reads ``HOSPITAL_SDK_CATALOG`` (default
+        :func:`default_catalog`).
     """
 
     home: Path = field(default_factory=_default_home)
     token_key: str | None = None
     source: Path | None = None
     first_month: str | None = None
+    catalog: Path | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).expanduser())
@@ -74,5 +95,8 @@ class Settings:
             raise ConfigError(f"first_month {first!r} is not a month YYYY-MM "
                               "(from HOSPITAL_SDK_FIRST_MONTH or the first_month argument)")
         object.__setattr__(self, "first_month", first)
+        catalog = self.catalog or os.environ.get("HOSPITAL_SDK_CATALOG")
+        object.__setattr__(self, "catalog",
+                           Path(catalog).expanduser() if catalog else default_catalog())
         if self.token_key is None and os.environ.get("HOSPITAL_SDK_TOKEN_KEY"):
             object.__setattr__(self, "token_key", os.environ["HOSPITAL_SDK_TOKEN_KEY"])

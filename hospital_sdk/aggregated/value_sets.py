@@ -37,8 +37,16 @@ import yaml
 from hospital_sdk.errors import ContractError
 from hospital_sdk.model import suggest
 
-__all__ = ["CodeCategory", "CodeList", "CodePrefix", "CodeRange", "SURGICAL_COMPLICATIONS",
-           "load_code_list", "surgical_complications"]
+__all__ = [
+    "SURGICAL_COMPLICATIONS",
+    "CodeCategory",
+    "CodeList",
+    "CodePrefix",
+    "CodeRange",
+    "load_code_list",
+    "parse_code_list",
+    "surgical_complications",
+]
 
 SURGICAL_COMPLICATIONS = Path(__file__).parent / "reference" / "surgical_complications.yaml"
 """The surgical-complication ICD-10 list (national-indicators.md §4.8)."""
@@ -231,19 +239,31 @@ def load_code_list(path: str | Path) -> CodeList:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ContractError(f"cannot read code list {path}: {exc}") from exc
-    top = _keys(raw, _LIST_KEYS, f"code list {path}")
+    return parse_code_list(raw, f"code list {path}")
+
+
+def parse_code_list(raw: Any, where: str) -> CodeList:
+    """Validate a parsed code list (the mapping a code-list file holds); see :func:`load_code_list`.
+
+    ``where`` names it in error messages (e.g. ``"code list path/x.yaml"``).
+
+    >>> parse_code_list({"name": "obstetric", "zh": "妊娠", "en": "Pregnancy", "source": "-",
+    ...     "confidence": "chosen", "categories": [{"id": "o", "zh": "O", "en": "O",
+    ...     "codes": ["O00-O99"]}]}, "example").matches("O80.001")
+    True
+    """
+    top = _keys(raw, _LIST_KEYS, where)
     if not isinstance(top["categories"], list) or not top["categories"]:
-        raise ContractError(f"code list {path}: 'categories' must be a non-empty list")
+        raise ContractError(f"{where}: 'categories' must be a non-empty list")
     categories: list[CodeCategory] = []
     for i, item in enumerate(top["categories"]):
-        where = f"code list {path}, category #{i + 1}"
-        cat = _keys(item, _CATEGORY_KEYS, where)
-        where = f"code list {path}, category {cat['id']!r}"
+        cat = _keys(item, _CATEGORY_KEYS, f"{where}, category #{i + 1}")
+        here = f"{where}, category {cat['id']!r}"
         if any(c.id == cat["id"] for c in categories):
-            raise ContractError(f"{where}: the id repeats")
+            raise ContractError(f"{here}: the id repeats")
         if not isinstance(cat["codes"], list) or not cat["codes"]:
-            raise ContractError(f"{where}: 'codes' must be a non-empty list")
-        rules = tuple(_rule(entry, where) for entry in cat["codes"])
+            raise ContractError(f"{here}: 'codes' must be a non-empty list")
+        rules = tuple(_rule(entry, here) for entry in cat["codes"])
         categories.append(CodeCategory(str(cat["id"]), str(cat["zh"]), str(cat["en"]), rules))
     return CodeList(str(top["name"]), str(top["zh"]), str(top["en"]), str(top["source"]),
                     str(top["confidence"]), tuple(categories))

@@ -1,0 +1,563 @@
+"""Loading a catalog of specs: parse → normalise → validate, every problem reported at once.
+
+A catalog is a folder::
+
+    measures/<fact>.yaml        atomic measures of one fact (原子指标)
+    indicators/**/<id>.yaml     one indicator per file, all its versions inside (派生/复合/填报)
+    value_sets/<id>.yaml        code lists with versions by year
+
+:func:`load_catalog` reads every file, checks its shape (:mod:`~.schema`), builds the typed
+objects (:mod:`~.spec`, expressions through the allow-list parser), then checks meaning:
+references resolve (with the near spelling suggested), expressions fit the fact's columns and
+are conditions where a condition is needed, populations count the unit their measure counts, a
+proportion's numerator and denominator count the same thing, versions are ordered, there are no
+cycles. Nothing is raised until every file has been read; then one :class:`SpecError` lists every
+:class:`~.schema.Problem` with its file, id and key.
+
+Versions inherit: each version restates only what changed from the one before (a version that
+restates ``kind`` starts its rule afresh). Nothing is copied between files.
+
+Examples
+--------
+>>> catalog = load_catalog()
+>>> catalog["surgery_share"].kind, catalog["surgery_share"].unit
+('proportion', '%')
+>>> catalog.measure("discharges").fact
+'stay_fact'
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import yaml
+
+from hospital_sdk.config import Settings
+from hospital_sdk.errors import ExpressionError, IndicatorError, SpecError
+from hospital_sdk.indicators.expressions import Expression, parse_expression
+from hospital_sdk.indicators.facts import DIMENSIONS, FACTS
+from hospital_sdk.indicators.periods import TIME_GRAINS
+from hospital_sdk.indicators.reported import ReportedRule
+from hospital_sdk.indicators.schema import (
+    INDICATOR_FILE,
+    MEASURE_FILE,
+    VALUE_SET_FILE,
+    VERSION,
+    Problem,
+    check_shape,
+)
+from hospital_sdk.indicators.spec import (
+    Exclusion,
+    Indicator,
+    Measure,
+    Population,
+    Source,
+    Tags,
+    Term,
+    display_path,
+    split_ref,
+)
+from hospital_sdk.indicators.value_sets import ValueSets, parse_value_set
+from hospital_sdk.model import suggest
+
+if TYPE_CHECKING:
+    from hospital_sdk.indicators.selection import IndicatorSet
+
+__all__ = ["Catalog", "load_catalog", "validate_catalog"]
+
+_NOT_INHERITED = ("version", "valid_from", "valid_to", "changes", "notes")
+_RULE = ("measure", "where", "exclusions", "population", "numerator", "denominator", "left",
+         "right", "of", "over", "per", "dimensions", "reported")
+_KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {
+    # kind: (required one-of groups expressed as allowed keys, allowed keys)
+    "derived": ({"measure"}, {"measure", "where", "exclusions", "dimensions"}),
+    "proportion": (set(), {"population", "numerator", "denominator", "per", "dimensions"}),
+    "rate": ({"per"}, {"population", "numerator", "denominator", "per", "dimensions"}),
+    "ratio": (set(), {"population", "numerator", "denominator", "per", "dimensions"}),
+    "mean": (set(), {"population", "numerator", "denominator", "dimensions"}),
+    "standardized_ratio": ({"numerator", "denominator"},
+                           {"numerator", "denominator", "per", "dimensions"}),
+    "difference": ({"left", "right"}, {"left", "right", "dimensions"}),
+    "growth": ({"of", "over"}, {"of", "over", "dimensions"}),
+    "reported": ({"reported"}, {"reported"}),
+}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Measures, indicators (every version) and value sets, validated.
+
+    Use :func:`load_catalog` to build one; index it with an indicator ref (``'id'`` for the
+    latest version, ``'id@version'`` for a given one).
+    """
+
+    root: Path
+    measures: Mapping[str, Measure]
+    indicators: Mapping[str, tuple[Indicator, ...]]
+    value_sets: ValueSets
+
+    def __getitem__(self, ref: str) -> Indicator:
+        return self.get(ref)
+
+    def __contains__(self, ref: object) -> bool:
+        return isinstance(ref, str) and split_ref(ref)[0] in self.indicators
+
+    def get(self, ref: str) -> Indicator:
+        """The indicator version ``ref`` names (``id`` = its latest version).
+
+        Raises
+        ------
+        IndicatorError
+            No such indicator or version (the message suggests the near spelling).
+        """
+        name, version = split_ref(ref)
+        if name not in self.indicators:
+            raise IndicatorError(f"unknown indicator {name!r}{suggest(name, self.indicators)}")
+        versions = self.indicators[name]
+        if version is None:
+            return versions[-1]
+        for v in versions:
+            if v.version == version:
+                return v
+        raise IndicatorError(f"indicator {name!r} has no version {version!r} "
+                             f"(it has {[v.version for v in versions]})")
+
+    def measure(self, name: str) -> Measure:
+        """The measure ``name``."""
+        if name not in self.measures:
+            raise IndicatorError(f"unknown measure {name!r}{suggest(name, self.measures)}")
+        return self.measures[name]
+
+    def versions(self, name: str) -> tuple[Indicator, ...]:
+        """Every version of indicator ``name``, oldest first."""
+        return self.indicators[self.get(name).id]
+
+    def latest(self) -> tuple[Indicator, ...]:
+        """The latest version of every indicator, by id."""
+        return tuple(v[-1] for _, v in sorted(self.indicators.items()))
+
+    def select(self, *refs: str, domain: str | Sequence[str] | None = None,
+               kind: str | Sequence[str] | None = None,
+               national_monitoring: bool | None = None) -> IndicatorSet:
+        """Indicators by ref, or (no refs) the latest version of each, filtered by tags.
+
+        >>> chosen = load_catalog().select(domain="surgery", national_monitoring=True)
+        >>> "surgery_share@1" in chosen.keys
+        True
+        """
+        from hospital_sdk.indicators.selection import IndicatorSet
+
+        chosen = tuple(self.get(r) for r in refs) if refs else self.latest()
+        return IndicatorSet(self, chosen).filter(domain=domain, kind=kind,
+                                                 national_monitoring=national_monitoring)
+
+    def list(self) -> pd.DataFrame:
+        """One row per indicator version: id, version, kind, names, domain, direction, unit, ▲,
+        responsible department, source and confidence."""
+        rows = [{"id": i.id, "version": i.version, "kind": i.kind, "name_zh": i.name_zh,
+                 "name_en": i.name_en, "domain": i.tags.domain, "direction": i.tags.direction,
+                 "unit": i.tags.unit, "national_monitoring": i.tags.national_monitoring,
+                 "responsible_department": i.tags.responsible_department,
+                 "source": i.tags.source.document, "clause": i.tags.source.clause,
+                 "confidence": i.tags.source.confidence, "valid_from": i.valid_from,
+                 "valid_to": i.valid_to}
+                for versions in self.indicators.values() for i in versions]
+        return pd.DataFrame(rows).sort_values(["id", "version"], ignore_index=True)
+
+    def resolve(self, ref: str) -> Measure | Indicator:
+        """A ref of a composite: a measure id or an indicator ref."""
+        name, version = split_ref(ref)
+        if version is None and name in self.measures:
+            return self.measures[name]
+        return self.get(ref)
+
+
+# ---- parse ------------------------------------------------------------------------------------
+
+def _read(path: Path, problems: list[Problem]) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(display_path(path), "", "", f"cannot read: {exc}"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problems.append(Problem(display_path(path), "", "",
+                                f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"))
+    return None
+
+
+def _expr(text: str, file: str, owner: str, key: str,
+          problems: list[Problem]) -> Expression | None:
+    try:
+        return parse_expression(text)
+    except ExpressionError as exc:
+        problems.append(Problem(file, owner, key, str(exc)))
+        return None
+
+
+def _exprs(raw: Any, file: str, owner: str, key: str,
+           problems: list[Problem]) -> tuple[Expression, ...]:
+    items = [raw] if isinstance(raw, str) else list(raw or [])
+    out = [_expr(t, file, owner, f"{key}[{i}]" if not isinstance(raw, str) else key, problems)
+           for i, t in enumerate(items)]
+    return tuple(e for e in out if e is not None)
+
+
+# ---- normalise --------------------------------------------------------------------------------
+
+def _measures(raw: Mapping[str, Any], file: str, problems: list[Problem]) -> list[Measure]:
+    fact = FACTS[raw["fact"]]
+    out = []
+    for mid, m in raw["measures"].items():
+        expr = (_expr(m["expression"], file, mid, f"measures.{mid}.expression", problems)
+                if m.get("expression") else None)
+        out.append(Measure(str(mid), fact.name, m["name_zh"], m["name_en"], m["aggregation"],
+                           expr, m["unit"], m["counting_unit"],
+                           m.get("time_field") or fact.time_field, bool(m["additive"]),
+                           m.get("description_zh", ""), m.get("description_en", ""), file))
+    return out
+
+
+def _deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(dict(base))
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _effective_versions(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for item in raw["versions"]:
+        if not out:
+            out.append(dict(item))
+            continue
+        base = {k: v for k, v in out[-1].items() if k not in _NOT_INHERITED}
+        if "kind" in item:
+            base = {k: v for k, v in base.items() if k not in _RULE}
+        out.append(_deep_merge(base, item))
+    return out
+
+
+def _tags(raw: Mapping[str, Any]) -> Tags:
+    src = raw["source"]
+    target = raw.get("target")
+    review = raw.get("review_date")
+    return Tags(raw["subject"], raw["matter"], raw["purpose"], raw["responsible_department"],
+                raw["domain"], Source(src["document"], str(src.get("clause", "")),
+                                      src["confidence"], src.get("note", "")),
+                raw["direction"], raw["unit"], bool(raw["national_monitoring"]), raw["owner"],
+                raw.get("reviewer", ""),
+                None if review is None else pd.Timestamp(str(review)).date(),
+                None if target is None else (target.get("low"), target.get("high")))
+
+
+def _exclusions(raw: Any, file: str, owner: str, key: str,
+                problems: list[Problem]) -> tuple[Exclusion, ...]:
+    out = []
+    for i, x in enumerate(raw or []):
+        e = _expr(x["where"], file, owner, f"{key}[{i}].where", problems)
+        if e is not None:
+            out.append(Exclusion(x["id"], x["name_zh"], x["name_en"], e))
+    return tuple(out)
+
+
+def _indicator(raw: Mapping[str, Any], v: Mapping[str, Any], i: int, file: str, tags: Tags,
+               problems: list[Problem]) -> Indicator | None:
+    iid, key = raw["id"], f"versions[{i}]"
+    kind = v.get("kind")
+    if kind is None:
+        problems.append(Problem(file, iid, f"{key}.kind", "missing (the first version states "
+                                                          "the kind)"))
+        return None
+    required, allowed = _KIND_KEYS[kind]
+    for name in _RULE:
+        if name in v and name not in allowed:
+            problems.append(Problem(file, iid, f"{key}.{name}",
+                                    f"not used by a {kind} indicator (it uses {sorted(allowed)})"))
+    for name in sorted(required - set(v)):
+        problems.append(Problem(file, iid, f"{key}.{name}", f"missing (a {kind} indicator "
+                                                            f"needs it)"))
+    if kind in ("proportion", "rate", "ratio", "mean"):
+        has_refs = "numerator" in v or "denominator" in v
+        if ("population" in v) == has_refs or (has_refs and not
+                                               ("numerator" in v and "denominator" in v)):
+            problems.append(Problem(file, iid, key, f"a {kind} indicator needs either a "
+                                                    f"population or both numerator and "
+                                                    f"denominator refs"))
+    term = population = rule = None
+    if kind == "derived" and "measure" in v:
+        term = Term(v["measure"], _exprs(v.get("where"), file, iid, f"{key}.where", problems),
+                    _exclusions(v.get("exclusions"), file, iid, f"{key}.exclusions", problems))
+    if "population" in v and isinstance(v["population"], Mapping) and kind != "derived":
+        p = v["population"]
+        excl = _exclusions(p.get("exclusions"), file, iid, f"{key}.population.exclusions",
+                           problems)
+        den, num = p["denominator"], p["numerator"]
+        den_where = _exprs(den.get("where"), file, iid, f"{key}.population.denominator.where",
+                           problems)
+        if "measure" not in den:
+            problems.append(Problem(file, iid, f"{key}.population.denominator.measure",
+                                    "missing (the denominator names its measure)"))
+        num_where = _exprs(num.get("where"), file, iid, f"{key}.population.numerator.where",
+                           problems)
+        den_term = Term(den.get("measure", ""), den_where, excl)
+        num_term = Term(num.get("measure", den.get("measure", "")), den_where + num_where, excl)
+        population = Population(p["counting_unit"], den_term, num_term)
+    if kind == "reported" and isinstance(v.get("reported"), Mapping):
+        try:
+            rule = ReportedRule.from_mapping(v["reported"])
+        except SpecError as exc:
+            problems.append(Problem(file, iid, f"{key}.reported", str(exc)))
+    numerator = v.get("numerator", v.get("left"))
+    denominator = v.get("denominator", v.get("right"))
+    return Indicator(
+        iid, str(v["version"]), kind, v.get("name_zh", raw["name_zh"]),
+        v.get("name_en", raw["name_en"]), tags, raw.get("description_zh", ""),
+        raw.get("description_en", ""), v.get("valid_from"), v.get("valid_to"),
+        v.get("changes", ""), v.get("notes", ""), term, population,
+        numerator, denominator, v.get("of"), v.get("over"), v.get("per"),
+        tuple(v["dimensions"]) if v.get("dimensions") is not None else None, rule, file)
+
+
+# ---- validate ---------------------------------------------------------------------------------
+
+def _check_measure(m: Measure, value_sets: ValueSets, problems: list[Problem]) -> None:
+    schema = FACTS[m.fact].schema()
+    key = f"measures.{m.id}"
+    if m.aggregation == "count" and m.expression is not None:
+        problems.append(Problem(m.file, m.id, f"{key}.expression",
+                                "a count counts rows; give no expression"))
+    if m.aggregation != "count" and m.expression is None and not any(
+            p.owner == m.id and p.key == f"{key}.expression" for p in problems):
+        problems.append(Problem(m.file, m.id, f"{key}.expression",
+                                f"missing (a {m.aggregation} aggregates an expression)"))
+    additive = m.aggregation in ("count", "sum")
+    if m.additive != additive:
+        problems.append(Problem(m.file, m.id, f"{key}.additive",
+                                f"a {m.aggregation} is {'' if additive else 'not '}additive"))
+    if m.time_field not in schema:
+        problems.append(Problem(m.file, m.id, f"{key}.time_field",
+                                f"fact {m.fact!r} has no column {m.time_field!r}"
+                                f"{suggest(m.time_field, schema.names)}"))
+    elif not schema[m.time_field].is_temporal():
+        problems.append(Problem(m.file, m.id, f"{key}.time_field",
+                                f"{m.time_field!r} is not a date or time"))
+    if m.expression is not None:
+        _check_expr(m.expression, m.fact, value_sets, m.file, m.id, f"{key}.expression",
+                    problems, boolean=False)
+
+
+def _check_expr(expr: Expression, fact: str, value_sets: ValueSets, file: str, owner: str,
+                key: str, problems: list[Problem], *, boolean: bool = True) -> None:
+    for ref in sorted(expr.value_sets):
+        if (why := value_sets.check_ref(ref)) is not None:
+            problems.append(Problem(file, owner, key, f"expression {expr.text!r}: {why}"))
+            return
+    try:
+        expr.check(FACTS[fact].schema(), value_sets.for_year(9999), boolean=boolean)
+    except ExpressionError as exc:
+        problems.append(Problem(file, owner, key, str(exc)))
+
+
+def _ref_problem(catalog: Catalog, ref: str) -> str | None:
+    name, version = split_ref(ref)
+    if version is None and name in catalog.measures:
+        return None
+    if name not in catalog.indicators:
+        known = [*catalog.measures, *catalog.indicators]
+        return f"{ref!r} is neither a measure nor an indicator{suggest(name, known)}"
+    if version is not None and version not in [v.version for v in catalog.indicators[name]]:
+        return (f"indicator {name!r} has no version {version!r} "
+                f"(it has {[v.version for v in catalog.indicators[name]]})")
+    return None
+
+
+def _check_term(term: Term, catalog: Catalog, ind: Indicator, key: str,
+                problems: list[Problem]) -> str | None:
+    if term.measure not in catalog.measures:
+        problems.append(Problem(ind.file, ind.id, f"{key}.measure",
+                                f"unknown measure {term.measure!r}"
+                                f"{suggest(term.measure, catalog.measures)}"))
+        return None
+    fact = catalog.measures[term.measure].fact
+    for i, e in enumerate(term.where):
+        _check_expr(e, fact, catalog.value_sets, ind.file, ind.id, f"{key}.where[{i}]", problems)
+    for i, x in enumerate(term.exclusions):
+        _check_expr(x.where, fact, catalog.value_sets, ind.file, ind.id,
+                    f"{key}.exclusions[{i}].where", problems)
+    return fact
+
+
+def _check_indicator(ind: Indicator, i: int, catalog: Catalog, problems: list[Problem]) -> None:
+    key = f"versions[{i}]"
+    if ind.term is not None:
+        _check_term(ind.term, catalog, ind, key, problems)
+    if ind.population is not None:
+        p, pkey = ind.population, f"{key}.population"
+        den_fact = _check_term(p.denominator, catalog, ind, f"{pkey}.denominator", problems)
+        num_fact = _check_term(Term(p.numerator.measure), catalog, ind, f"{pkey}.numerator",
+                               problems)
+        if den_fact and num_fact and den_fact != num_fact:
+            problems.append(Problem(ind.file, ind.id, f"{pkey}.numerator.measure",
+                                    f"measure {p.numerator.measure!r} is on {num_fact!r} but the "
+                                    f"denominator's is on {den_fact!r}; a population is one "
+                                    f"fact (use numerator/denominator refs across facts)"))
+        if den_fact:
+            unit = catalog.measures[p.denominator.measure].counting_unit
+            if unit != p.counting_unit:
+                problems.append(Problem(ind.file, ind.id, f"{pkey}.counting_unit",
+                                        f"the population counts {p.counting_unit!r} but measure "
+                                        f"{p.denominator.measure!r} counts {unit!r}"))
+        if ind.kind == "proportion" and p.numerator.measure != p.denominator.measure:
+            problems.append(Problem(ind.file, ind.id, f"{pkey}.numerator.measure",
+                                    "a proportion counts the same measure in numerator and "
+                                    "denominator (use kind ratio, rate or mean)"))
+    for name in ("numerator", "denominator", "of"):
+        ref = getattr(ind, name)
+        if ref is not None and (why := _ref_problem(catalog, ref)) is not None:
+            shown = {"numerator": "left", "denominator": "right"}.get(name, name) \
+                if ind.kind == "difference" else name
+            problems.append(Problem(ind.file, ind.id, f"{key}.{shown}", why))
+    if ind.kind == "rate" and ind.per not in (None, 100, 1000, 10000, 100000):
+        problems.append(Problem(ind.file, ind.id, f"{key}.per",
+                                f"a rate is per 100, 1000, 10000 or 100000, got {ind.per}"))
+    if ind.valid_from and ind.valid_to and ind.valid_from > ind.valid_to:
+        problems.append(Problem(ind.file, ind.id, f"{key}.valid_to",
+                                f"{ind.valid_to} is before valid_from {ind.valid_from}"))
+    known = [*DIMENSIONS, *TIME_GRAINS]
+    for d in ind.dimensions or ():
+        if d not in known:
+            problems.append(Problem(ind.file, ind.id, f"{key}.dimensions",
+                                    f"unknown dimension {d!r}{suggest(d, known)}"))
+
+
+def _check_cycles(catalog: Catalog, problems: list[Problem]) -> None:
+    def parts(ind: Indicator) -> list[str]:
+        return [r for r in (ind.numerator, ind.denominator, ind.of) if r is not None]
+    for versions in catalog.indicators.values():
+        for ind in versions:
+            seen, stack = {ind.key}, [(ind, [ind.key])]
+            while stack:
+                cur, path = stack.pop()
+                for ref in parts(cur):
+                    if _ref_problem(catalog, ref) is not None or ref in catalog.measures:
+                        continue
+                    nxt = catalog.get(ref)
+                    if nxt.key == ind.key:
+                        problems.append(Problem(ind.file, ind.id, "versions",
+                                                "refers to itself: " + " -> ".join(
+                                                    [*path, nxt.key])))
+                        stack.clear()
+                        break
+                    if nxt.key not in seen:
+                        seen.add(nxt.key)
+                        stack.append((nxt, [*path, nxt.key]))
+
+
+# ---- entry points -----------------------------------------------------------------------------
+
+def _files(root: Path, sub: str) -> list[Path]:
+    return sorted((root / sub).rglob("*.yaml")) if (root / sub).is_dir() else []
+
+
+def _load(root: Path) -> tuple[Catalog, list[Problem]]:
+    problems: list[Problem] = []
+    value_sets = dict(ValueSets.builtin())
+    for path in _files(root, "value_sets"):
+        file, raw = display_path(path), _read(path, problems)
+        if raw is None or (new := check_shape(raw, VALUE_SET_FILE, file=file,
+                                              owner=str(raw.get("id", "")) if isinstance(
+                                                  raw, Mapping) else "", path="")):
+            problems += new if raw is not None else []
+            continue
+        vs, found = parse_value_set(raw, file)
+        problems += found
+        if vs is not None:
+            value_sets[vs.id] = vs
+    measures: dict[str, Measure] = {}
+    for path in _files(root, "measures"):
+        file, raw = display_path(path), _read(path, problems)
+        if raw is None or (new := check_shape(raw, MEASURE_FILE, file=file, owner="", path="")):
+            problems += new if raw is not None else []
+            continue
+        for m in _measures(raw, file, problems):
+            if m.id in measures:
+                problems.append(Problem(file, m.id, f"measures.{m.id}",
+                                        f"measure id repeats (also in {measures[m.id].file})"))
+            measures[m.id] = m
+    indicators: dict[str, tuple[Indicator, ...]] = {}
+    for path in _files(root, "indicators"):
+        file, raw = display_path(path), _read(path, problems)
+        owner = str(raw.get("id", "")) if isinstance(raw, Mapping) else ""
+        if raw is None or (new := check_shape(raw, INDICATOR_FILE, file=file, owner=owner,
+                                              path="")):
+            problems += new if raw is not None else []
+            continue
+        if path.stem != raw["id"]:
+            problems.append(Problem(file, owner, "id", f"the file of indicator {owner!r} must be "
+                                                       f"named {owner}.yaml"))
+        if owner in indicators or owner in measures:
+            problems.append(Problem(file, owner, "id", "the id is already used by another "
+                                                       "indicator or a measure"))
+            continue
+        tags, versions = _tags(raw["tags"]), []
+        if tags.direction == "target_range" and tags.target is None:
+            problems.append(Problem(file, owner, "tags.target",
+                                    "missing (direction target_range needs a target)"))
+        labels: list[str] = []
+        for i, v in enumerate(_effective_versions(raw)):
+            if i > 0 and (new := [q for q in check_shape(v, VERSION, file=file, owner=owner,
+                                                         path=f"versions[{i}]")
+                                  if q.message.startswith("missing")]):
+                problems += new  # what a later version still lacks after inheriting
+                continue
+            if str(v["version"]) in labels:
+                problems.append(Problem(file, owner, f"versions[{i}].version",
+                                        f"version {v['version']!r} repeats"))
+            labels.append(str(v["version"]))
+            ind = _indicator(raw, v, i, file, tags, problems)
+            if ind is not None:
+                versions.append(ind)
+        if versions:
+            indicators[owner] = tuple(versions)
+    catalog = Catalog(root, measures, indicators, ValueSets(value_sets))
+    for m in measures.values():
+        _check_measure(m, catalog.value_sets, problems)
+    for versions in indicators.values():
+        for i, ind in enumerate(versions):
+            _check_indicator(ind, i, catalog, problems)
+    _check_cycles(catalog, problems)
+    return catalog, problems
+
+
+def validate_catalog(root: str | Path | None = None) -> list[Problem]:
+    """Every problem of the catalog at ``root`` (``[]`` when it is valid)."""
+    return _load(Path(root) if root is not None else Settings().catalog)[1]
+
+
+def load_catalog(root: str | Path | None = None) -> Catalog:
+    """Load and validate the catalog at ``root`` (default: :attr:`Settings.catalog`).
+
+    Raises
+    ------
+    SpecError
+        Anything is wrong anywhere: the message lists every problem, one per line, as
+        ``file: id: key: message``; :attr:`SpecError.problems` holds them.
+    """
+    path = Path(root) if root is not None else Settings().catalog
+    if not path.is_dir():
+        raise SpecError(f"indicator catalog {path} is not a folder")
+    catalog, problems = _load(path)
+    if problems:
+        raise SpecError(f"{len(problems)} problem(s) in the indicator catalog {path}:\n"
+                        + "\n".join(str(p) for p in problems), tuple(problems))
+    return catalog
