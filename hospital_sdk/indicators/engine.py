@@ -228,6 +228,8 @@ class Plan:
         for c in frame.columns:
             if c.startswith("t") and c[1:].isdigit():
                 frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+            elif c in DIMENSIONS:  # plain objects: frames from different facts line up
+                frame[c] = pd.Series(frame[c].tolist(), index=frame.index, dtype="object")
         grain = self.time_grain
         if grain is None:
             frame["period"] = self.period.label
@@ -242,6 +244,7 @@ class Plan:
                 idx = index + frame["_m"].astype(int) - 1
                 frame["period"] = ((idx // 12).astype(str) + "-"
                                    + (idx % 12 + 1).astype(str).str.zfill(2))
+            frame["period"] = frame["period"].astype("object")
             frame = frame.drop(columns=[c for c in ("_y", "_q", "_m") if c in frame])
         return frame
 
