@@ -59,7 +59,6 @@ from hospital_sdk.indicators.spec import (
     Source,
     Tags,
     Term,
-    display_path,
     split_ref,
 )
 from hospital_sdk.indicators.value_sets import ValueSets, parse_value_set
@@ -179,15 +178,15 @@ class Catalog:
 
 # ---- parse ------------------------------------------------------------------------------------
 
-def _read(path: Path, problems: list[Problem]) -> Any:
+def _read(path: Path, file: str, problems: list[Problem]) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(display_path(path), "", "", f"cannot read: {exc}"))
+        problems.append(Problem(file, "", "", f"cannot read: {exc}"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problems.append(Problem(display_path(path), "", "",
+        problems.append(Problem(file, "", "",
                                 f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"))
     return None
 
@@ -201,12 +200,20 @@ def _expr(text: str, file: str, owner: str, key: str,
         return None
 
 
-def _exprs(raw: Any, file: str, owner: str, key: str,
-           problems: list[Problem]) -> tuple[Expression, ...]:
+Site = tuple[str, Expression, str]
+"""Where a condition sits in a spec: its key, the expression, the measure whose fact it reads."""
+
+
+def _exprs(raw: Any, file: str, owner: str, key: str, problems: list[Problem],
+           sites: list[Site], measure: str) -> tuple[Expression, ...]:
     items = [raw] if isinstance(raw, str) else list(raw or [])
-    out = [_expr(t, file, owner, f"{key}[{i}]" if not isinstance(raw, str) else key, problems)
-           for i, t in enumerate(items)]
-    return tuple(e for e in out if e is not None)
+    out = []
+    for i, text in enumerate(items):
+        here = key if isinstance(raw, str) else f"{key}[{i}]"
+        if (e := _expr(text, file, owner, here, problems)) is not None:
+            out.append(e)
+            sites.append((here, e, measure))
+    return tuple(out)
 
 
 # ---- normalise --------------------------------------------------------------------------------
@@ -260,18 +267,19 @@ def _tags(raw: Mapping[str, Any]) -> Tags:
                 None if target is None else (target.get("low"), target.get("high")))
 
 
-def _exclusions(raw: Any, file: str, owner: str, key: str,
-                problems: list[Problem]) -> tuple[Exclusion, ...]:
+def _exclusions(raw: Any, file: str, owner: str, key: str, problems: list[Problem],
+                sites: list[Site], measure: str) -> tuple[Exclusion, ...]:
     out = []
     for i, x in enumerate(raw or []):
         e = _expr(x["where"], file, owner, f"{key}[{i}].where", problems)
         if e is not None:
             out.append(Exclusion(x["id"], x["name_zh"], x["name_en"], e))
+            sites.append((f"{key}[{i}].where", e, measure))
     return tuple(out)
 
 
 def _indicator(raw: Mapping[str, Any], v: Mapping[str, Any], i: int, file: str, tags: Tags,
-               problems: list[Problem]) -> Indicator | None:
+               problems: list[Problem], sites: list[Site]) -> Indicator | None:
     iid, key = raw["id"], f"versions[{i}]"
     kind = v.get("kind")
     if kind is None:
@@ -295,28 +303,33 @@ def _indicator(raw: Mapping[str, Any], v: Mapping[str, Any], i: int, file: str, 
                                                     f"denominator refs"))
     term = population = rule = None
     if kind == "derived" and "measure" in v:
-        term = Term(v["measure"], _exprs(v.get("where"), file, iid, f"{key}.where", problems),
-                    _exclusions(v.get("exclusions"), file, iid, f"{key}.exclusions", problems))
+        m = v["measure"]
+        term = Term(m, _exprs(v.get("where"), file, iid, f"{key}.where", problems, sites, m),
+                    _exclusions(v.get("exclusions"), file, iid, f"{key}.exclusions", problems,
+                                sites, m))
     if "population" in v and isinstance(v["population"], Mapping) and kind != "derived":
         p = v["population"]
-        excl = _exclusions(p.get("exclusions"), file, iid, f"{key}.population.exclusions",
-                           problems)
         den, num = p["denominator"], p["numerator"]
+        dm = den.get("measure", "")
+        excl = _exclusions(p.get("exclusions"), file, iid, f"{key}.population.exclusions",
+                           problems, sites, dm)
         den_where = _exprs(den.get("where"), file, iid, f"{key}.population.denominator.where",
-                           problems)
+                           problems, sites, dm)
         if "measure" not in den:
             problems.append(Problem(file, iid, f"{key}.population.denominator.measure",
                                     "missing (the denominator names its measure)"))
         num_where = _exprs(num.get("where"), file, iid, f"{key}.population.numerator.where",
-                           problems)
+                           problems, sites, dm)
         den_term = Term(den.get("measure", ""), den_where, excl)
         num_term = Term(num.get("measure", den.get("measure", "")), den_where + num_where, excl)
         population = Population(p["counting_unit"], den_term, num_term)
     if kind == "reported" and isinstance(v.get("reported"), Mapping):
         try:
             rule = ReportedRule.from_mapping(v["reported"])
-        except SpecError as exc:
-            problems.append(Problem(file, iid, f"{key}.reported", str(exc)))
+        except SpecError as exc:  # its problems read "reported.<key>: <message>"
+            for text in exc.problems or (str(exc),):
+                where, _, message = str(text).partition(": ")
+                problems.append(Problem(file, iid, f"{key}.{where}", message))
     numerator = v.get("numerator", v.get("left"))
     denominator = v.get("denominator", v.get("right"))
     return Indicator(
@@ -388,17 +401,16 @@ def _check_term(term: Term, catalog: Catalog, ind: Indicator, key: str,
                                 f"unknown measure {term.measure!r}"
                                 f"{suggest(term.measure, catalog.measures)}"))
         return None
-    fact = catalog.measures[term.measure].fact
-    for i, e in enumerate(term.where):
-        _check_expr(e, fact, catalog.value_sets, ind.file, ind.id, f"{key}.where[{i}]", problems)
-    for i, x in enumerate(term.exclusions):
-        _check_expr(x.where, fact, catalog.value_sets, ind.file, ind.id,
-                    f"{key}.exclusions[{i}].where", problems)
-    return fact
+    return catalog.measures[term.measure].fact
 
 
-def _check_indicator(ind: Indicator, i: int, catalog: Catalog, problems: list[Problem]) -> None:
+def _check_indicator(ind: Indicator, i: int, catalog: Catalog, problems: list[Problem],
+                     sites: list[Site]) -> None:
     key = f"versions[{i}]"
+    for where, expr, measure in sites:  # each condition against its measure's fact
+        if measure in catalog.measures:
+            _check_expr(expr, catalog.measures[measure].fact, catalog.value_sets, ind.file,
+                        ind.id, where, problems)
     if ind.term is not None:
         _check_term(ind.term, catalog, ind, key, problems)
     if ind.population is not None:
@@ -470,10 +482,13 @@ def _files(root: Path, sub: str) -> list[Path]:
 
 
 def _load(root: Path) -> tuple[Catalog, list[Problem]]:
+    def display_path(path: Path) -> str:  # problems name files relative to the catalog
+        return path.relative_to(root).as_posix()
+
     problems: list[Problem] = []
     value_sets = dict(ValueSets.builtin())
     for path in _files(root, "value_sets"):
-        file, raw = display_path(path), _read(path, problems)
+        file, raw = display_path(path), _read(path, display_path(path), problems)
         if raw is None or (new := check_shape(raw, VALUE_SET_FILE, file=file,
                                               owner=str(raw.get("id", "")) if isinstance(
                                                   raw, Mapping) else "", path="")):
@@ -485,7 +500,7 @@ def _load(root: Path) -> tuple[Catalog, list[Problem]]:
             value_sets[vs.id] = vs
     measures: dict[str, Measure] = {}
     for path in _files(root, "measures"):
-        file, raw = display_path(path), _read(path, problems)
+        file, raw = display_path(path), _read(path, display_path(path), problems)
         if raw is None or (new := check_shape(raw, MEASURE_FILE, file=file, owner="", path="")):
             problems += new if raw is not None else []
             continue
@@ -493,10 +508,12 @@ def _load(root: Path) -> tuple[Catalog, list[Problem]]:
             if m.id in measures:
                 problems.append(Problem(file, m.id, f"measures.{m.id}",
                                         f"measure id repeats (also in {measures[m.id].file})"))
+                continue
             measures[m.id] = m
     indicators: dict[str, tuple[Indicator, ...]] = {}
+    sites: dict[str, list[Site]] = {}
     for path in _files(root, "indicators"):
-        file, raw = display_path(path), _read(path, problems)
+        file, raw = display_path(path), _read(path, display_path(path), problems)
         owner = str(raw.get("id", "")) if isinstance(raw, Mapping) else ""
         if raw is None or (new := check_shape(raw, INDICATOR_FILE, file=file, owner=owner,
                                               path="")):
@@ -524,9 +541,10 @@ def _load(root: Path) -> tuple[Catalog, list[Problem]]:
                 problems.append(Problem(file, owner, f"versions[{i}].version",
                                         f"version {v['version']!r} repeats"))
             labels.append(str(v["version"]))
-            ind = _indicator(raw, v, i, file, tags, problems)
+            ind = _indicator(raw, v, i, file, tags, problems, here := [])
             if ind is not None:
                 versions.append(ind)
+                sites[ind.key] = here
         if versions:
             indicators[owner] = tuple(versions)
     catalog = Catalog(root, measures, indicators, ValueSets(value_sets))
@@ -534,7 +552,7 @@ def _load(root: Path) -> tuple[Catalog, list[Problem]]:
         _check_measure(m, catalog.value_sets, problems)
     for versions in indicators.values():
         for i, ind in enumerate(versions):
-            _check_indicator(ind, i, catalog, problems)
+            _check_indicator(ind, i, catalog, problems, sites[ind.key])
     _check_cycles(catalog, problems)
     return catalog, problems
 

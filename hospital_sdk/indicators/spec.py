@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from hospital_sdk.indicators.expressions import Expression
 from hospital_sdk.indicators.reported import ReportedRule
@@ -201,12 +200,3 @@ class Indicator:
         """Whether the version applies to ``year`` (no bounds: always)."""
         return ((self.valid_from is None or self.valid_from <= year)
                 and (self.valid_to is None or year <= self.valid_to))
-
-
-def display_path(path: Path | str) -> str:
-    """A spec file's path as problems show it: relative to the working directory if under it."""
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(p)
