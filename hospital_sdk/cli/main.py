@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from hospital_sdk.cli.indicators import app as indicators_app
 from hospital_sdk.cli.progress import GenerationProgress, LoadProgress, StepProgress
 from hospital_sdk.config import Settings
 from hospital_sdk.errors import HospitalSDKError
@@ -30,6 +31,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(indicators_app, name="indicators")
 console = Console()
 err = Console(stderr=True)
 
@@ -53,11 +55,13 @@ def contract(
 ) -> None:
     """Print the data contract, or export it as Markdown / JSON Schema (the data dictionary)."""
     from hospital_sdk.model import CONTRACT
-    from hospital_sdk.model.dictionary import to_json_schema, to_markdown
+    from hospital_sdk.model.dictionary import to_json_schema
 
     try:
-        if fmt == "markdown":
-            text = to_markdown(CONTRACT)
+        if fmt == "markdown":  # the contract, then which indicators read each column
+            from hospital_sdk.indicators.lineage import data_dictionary
+
+            text = data_dictionary()
         elif fmt == "json-schema":
             text = json.dumps(to_json_schema(CONTRACT), ensure_ascii=False, indent=2) + "\n"
         elif fmt == "summary":
