@@ -7,9 +7,10 @@
 ``activity_report``
     monthly activity by institution and department from the aggregated summaries, as report
     files.
-
-The indicator results of the national assessments join this layer with the indicator and
-assessment work (they read the aggregated facts).
+``indicator_value``
+    every fact-based indicator of the catalog (``national_assessments/``) by institution ×
+    department × month, month-partitioned like the facts it reads
+    (:mod:`hospital_sdk.indicators.results`), as ``lake.application.indicator_value``.
 """
 
 
@@ -19,11 +20,14 @@ from assets.aggregated import KEYS as AGGREGATED
 from assets.cleaned import KEYS as CLEANED
 from assets.raw import KEYS as RAW
 from assets.resources import POOL, LakeResource
+from hospital_sdk.indicators.results import refresh_indicator_values
 from hospital_sdk.quality.scorecard import latest_scorecard, write_scorecard
 from hospital_sdk.reports import write_activity_report, write_quality_report
 
 GROUP = "application"
-KEYS = {name: dg.AssetKey([GROUP, name]) for name in ("quality_scorecard", "activity_report")}
+KEYS = {name: dg.AssetKey([GROUP, name])
+        for name in ("quality_scorecard", "activity_report", "indicator_value")}
+FACTS_READ = ("stay_fact", "procedure_fact", "visit_fact")
 
 
 def _files_metadata(files: list) -> dict[str, object]:  # type: ignore[type-arg]
@@ -62,6 +66,22 @@ def activity_report(lake: LakeResource) -> dg.MaterializeResult:
                                           **_files_metadata(files)})
 
 
-def build() -> list[dg.AssetsDefinition]:
-    """Every application-layer asset."""
-    return [quality_scorecard, activity_report]
+def _indicator_value(months: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(key=KEYS["indicator_value"], group_name=GROUP, pool=POOL, kinds={"duckdb"},
+              deps=[AGGREGATED[f] for f in FACTS_READ], partitions_def=months,
+              backfill_policy=dg.BackfillPolicy.single_run(),
+              metadata={"table": "lake.application.indicator_value"})
+    def indicator_value(context: dg.AssetExecutionContext,
+                        lake: LakeResource) -> dg.MaterializeResult:
+        """Every fact-based indicator of the catalog by institution, department and month
+        (numerator, denominator, value, status and reason), computed in one batch."""
+        first, last = context.partition_key_range.start, context.partition_key_range.end
+        result = refresh_indicator_values(lake.lake, first=first, last=last)
+        return dg.MaterializeResult(metadata=result.metadata())
+
+    return indicator_value
+
+
+def build(months: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """Every application-layer asset, monthly ones on ``months``."""
+    return [quality_scorecard, activity_report, _indicator_value(months)]

@@ -31,7 +31,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     ingest, aggregate = orchestration.jobs()
     return dg.Definitions(
         assets=[raw.raw_layer, *cleaned.build(months), *aggregated.build(months),
-                *application.build()],
+                *application.build(months)],
         jobs=[ingest, aggregate],
         schedules=orchestration.schedules(ingest, aggregate),
         sensors=[orchestration.landing_sensor(ingest, months)],

@@ -44,7 +44,8 @@ class _Side:
     shift: int = 0
 
 
-def _sides(catalog: Catalog, node: Indicator | Measure, role: str, shift: int) -> list[_Side]:
+def _sides(catalog: Catalog, node: Indicator | Measure, role: str, shift: int,
+           year: int | None = None) -> list[_Side]:
     if isinstance(node, Measure):
         return [_Side(role, Term(node.id), shift)]
     if node.kind == "reported":
@@ -57,13 +58,13 @@ def _sides(catalog: Catalog, node: Indicator | Measure, role: str, shift: int) -
                 _Side("denominator", node.population.denominator, shift)]
     if node.kind == "growth":
         assert node.of is not None
-        base = catalog.resolve(node.of)  # its records now and in the period before
-        return [*_sides(catalog, base, role, shift),
-                *_sides(catalog, base, role, shift + _SHIFT[node.over or "year"])]
+        base = catalog.resolve(node.of, year=year)  # its records now and in the period before
+        return [*_sides(catalog, base, role, shift, year),
+                *_sides(catalog, base, role, shift + _SHIFT[node.over or "year"], year)]
     out = []
     for ref, r in ((node.numerator, "numerator"), (node.denominator, "denominator")):
         assert ref is not None
-        out += _sides(catalog, catalog.resolve(ref), r, shift)
+        out += _sides(catalog, catalog.resolve(ref, year=year), r, shift, year)
     return out
 
 
@@ -107,9 +108,10 @@ def cases(catalog: Catalog, indicator: Indicator | str, source: Any, *,
         ``fact, period`` then the fact's keys and case columns, ``in_numerator``,
         ``in_denominator``, ``numerator_value``, ``denominator_value``, ``reason``.
     """
-    ind = catalog.get(indicator) if isinstance(indicator, str) else indicator
     p = parse_period(period)
-    sides = _sides(catalog, ind, "numerator", 0)
+    year = p.years()[-1]
+    ind = catalog.get(indicator, year=year) if isinstance(indicator, str) else indicator
+    sides = _sides(catalog, ind, "numerator", 0, year)
     where = dict(where or {})
     frames = []
     groups: dict[tuple[str, str, int], list[_Side]] = {}

@@ -106,25 +106,42 @@ class Catalog:
     def __contains__(self, ref: object) -> bool:
         return isinstance(ref, str) and split_ref(ref)[0] in self.indicators
 
-    def get(self, ref: str) -> Indicator:
-        """The indicator version ``ref`` names (``id`` = its latest version).
+    def get(self, ref: str, *, year: int | None = None) -> Indicator:
+        """The indicator version ``ref`` names.
+
+        ``id@version`` is that version; a bare ``id`` is the version in force in ``year`` (the
+        latest whose ``valid_from``/``valid_to`` include it), or the latest version when no
+        ``year`` is given or none is in force then.
 
         Raises
         ------
         IndicatorError
             No such indicator or version (the message suggests the near spelling).
+
+        Examples
+        --------
+        >>> catalog = load_catalog()
+        >>> catalog.get("surgical_complication_rate", year=2020).version
+        '1'
+        >>> catalog.get("surgical_complication_rate").version
+        '2'
         """
         name, version = split_ref(ref)
         if name not in self.indicators:
             raise IndicatorError(f"unknown indicator {name!r}{suggest(name, self.indicators)}")
         versions = self.indicators[name]
         if version is None:
-            return versions[-1]
+            in_force = [v for v in versions if year is not None and v.valid_in(year)]
+            return (in_force or versions)[-1]
         for v in versions:
             if v.version == version:
                 return v
         raise IndicatorError(f"indicator {name!r} has no version {version!r} "
                              f"(it has {[v.version for v in versions]})")
+
+    def in_force(self, year: int) -> tuple[Indicator, ...]:
+        """Every indicator in the version in force in ``year`` (see :meth:`get`), by id."""
+        return tuple(self.get(name, year=year) for name in sorted(self.indicators))
 
     def measure(self, name: str) -> Measure:
         """The measure ``name``."""
@@ -168,12 +185,13 @@ class Catalog:
                 for versions in self.indicators.values() for i in versions]
         return pd.DataFrame(rows).sort_values(["id", "version"], ignore_index=True)
 
-    def resolve(self, ref: str) -> Measure | Indicator:
-        """A ref of a composite: a measure id or an indicator ref."""
+    def resolve(self, ref: str, *, year: int | None = None) -> Measure | Indicator:
+        """A ref of a composite: a measure id or an indicator ref (bare ids in the version in
+        force in ``year``)."""
         name, version = split_ref(ref)
         if version is None and name in self.measures:
             return self.measures[name]
-        return self.get(ref)
+        return self.get(ref, year=year)
 
 
 # ---- parse ------------------------------------------------------------------------------------

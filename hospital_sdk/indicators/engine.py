@@ -154,10 +154,15 @@ class Plan:
 
     def __init__(self, catalog: Catalog, period: Period, by: tuple[str, ...]) -> None:
         self.catalog, self.period, self.by = catalog, period, by
+        self.year = period.years()[-1]
         self.time_grain = next((b for b in by if b in TIME_GRAINS), None)
         self.batches: dict[tuple[Any, ...], Batch] = {}
         self._frames: dict[tuple[Any, ...], pd.DataFrame] = {}
         self._values: dict[tuple[Any, ...], pd.DataFrame] = {}
+
+    def _resolve(self, ref: str) -> Indicator | Measure:
+        """A composite's part: bare ids in the version in force in the period's last year."""
+        return self.catalog.resolve(ref, year=self.year)
 
     # -- what an indicator reads --------------------------------------------------------------
     def facts_of(self, node: Indicator | Measure) -> set[str]:
@@ -168,7 +173,7 @@ class Plan:
             return {self.catalog.measure(node.term.measure).fact}
         if node.population is not None:
             return {self.catalog.measure(node.population.denominator.measure).fact}
-        return set().union(*(self.facts_of(self.catalog.resolve(r)) for r in
+        return set().union(*(self.facts_of(self._resolve(r)) for r in
                              (node.numerator, node.denominator, node.of) if r is not None))
 
     def dims_of(self, node: Indicator | Measure) -> tuple[str, ...]:
@@ -203,10 +208,10 @@ class Plan:
             self._batch(self.catalog.measure(term.measure), shift, dims).column(term)
         for ref in (node.numerator, node.denominator):
             if ref is not None:
-                self.need(self.catalog.resolve(ref), shift, dims)
+                self.need(self._resolve(ref), shift, dims)
         if node.of is not None:
-            self.need(self.catalog.resolve(node.of), shift, dims)
-            self.need(self.catalog.resolve(node.of), shift + _SHIFT[node.over or "year"], dims)
+            self.need(self._resolve(node.of), shift, dims)
+            self.need(self._resolve(node.of), shift + _SHIFT[node.over or "year"], dims)
 
     @staticmethod
     def _terms(node: Indicator) -> list[Term]:
@@ -286,13 +291,13 @@ class Plan:
             den = self._term_frame(node.population.denominator, shift, dims)
         elif node.kind == "growth":
             assert node.of is not None
-            base = self.catalog.resolve(node.of)
+            base = self._resolve(node.of)
             num = self.value(base, shift, dims)[[*keys, "value"]]
             den = self.value(base, shift + _SHIFT[node.over or "year"], dims)[[*keys, "value"]]
         else:
             assert node.numerator is not None and node.denominator is not None
-            num = self.value(self.catalog.resolve(node.numerator), shift, dims)[[*keys, "value"]]
-            den = self.value(self.catalog.resolve(node.denominator), shift,
+            num = self.value(self._resolve(node.numerator), shift, dims)[[*keys, "value"]]
+            den = self.value(self._resolve(node.denominator), shift,
                              dims)[[*keys, "value"]]
         merged = num.merge(den, on=keys, how="outer", suffixes=("_n", "_d"))
         n = merged.pop("value_n").astype("float64")
@@ -308,7 +313,7 @@ def _absent_is_zero(plan: Plan, node: Indicator, values: pd.Series, side: str) -
     if node.population is not None:
         return values.fillna(0.0)
     ref = node.numerator if side == "numerator" else node.denominator
-    target = plan.catalog.resolve(ref) if ref is not None else None
+    target = plan._resolve(ref) if ref is not None else None
     additive = isinstance(target, Measure) and target.additive or (
         isinstance(target, Indicator) and target.kind == "derived" and target.term is not None
         and plan.catalog.measure(target.term.measure).additive)
@@ -358,7 +363,8 @@ def compute(catalog: Catalog, indicators: Sequence[Indicator | str], source: Any
     catalog
         The catalog the indicators and their refs come from.
     indicators
-        Indicator versions or refs (``id``, ``id@version``).
+        Indicator versions or refs: ``id@version``, or ``id`` for the version in force in the
+        period's last year (:meth:`Catalog.get`); a composite's parts likewise.
     source
         Where the facts are: a :class:`~hospital_sdk.store.Lakehouse`, an Ibis backend or a
         mapping of fact names to Ibis tables.
@@ -376,8 +382,9 @@ def compute(catalog: Catalog, indicators: Sequence[Indicator | str], source: Any
     pandas.DataFrame
         :data:`RESULT_COLUMNS` (dimensions not asked for left out).
     """
-    chosen = [catalog.get(i) if isinstance(i, str) else i for i in indicators]
     p, dims = parse_period(period), normalise_by(by)
+    chosen = [catalog.get(i, year=p.years()[-1]) if isinstance(i, str) else i
+              for i in indicators]
     plan = Plan(catalog, p, dims)
     for ind in chosen:
         plan.need(ind)
@@ -446,8 +453,10 @@ def batch_queries(catalog: Catalog, indicators: Sequence[Indicator | str], sourc
                   period: str | int | Period, by: str | Sequence[str] | None = None
                   ) -> list[tuple[Batch, ir.Table]]:
     """The batches computing ``indicators`` would run, each with its Ibis query (not run)."""
-    chosen = [catalog.get(i) if isinstance(i, str) else i for i in indicators]
-    plan = Plan(catalog, parse_period(period), normalise_by(by))
+    p = parse_period(period)
+    chosen = [catalog.get(i, year=p.years()[-1]) if isinstance(i, str) else i
+              for i in indicators]
+    plan = Plan(catalog, p, normalise_by(by))
     for ind in chosen:
         plan.need(ind)
     return [(b, b.query(catalog, source)) for b in plan.batches.values()]

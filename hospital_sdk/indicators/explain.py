@@ -28,7 +28,7 @@ import sqlglot.errors
 from hospital_sdk.errors import IndicatorError
 from hospital_sdk.indicators.catalog import Catalog
 from hospital_sdk.indicators.engine import batch_queries, empty_source
-from hospital_sdk.indicators.periods import Period
+from hospital_sdk.indicators.periods import Period, parse_period
 from hospital_sdk.indicators.spec import Indicator, Term
 
 __all__ = ["explain", "formula"]
@@ -96,7 +96,8 @@ def explain(catalog: Catalog, indicator: Indicator | str, *, period: str | int |
     dialect
         A sqlglot dialect name (``duckdb``, ``spark``, ``postgres``, ``mysql``…).
     """
-    ind = catalog.get(indicator) if isinstance(indicator, str) else indicator
+    ind = (catalog.get(indicator, year=parse_period(period).years()[-1])
+           if isinstance(indicator, str) else indicator)
     lines = [f"-- {ind.key} {ind.name_zh} ({ind.name_en}): {ind.kind}"]
     if ind.kind == "reported":
         lines.append("-- reported value: read from raw.reported_value (latest submission per "

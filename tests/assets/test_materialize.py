@@ -18,6 +18,7 @@ MONTHLY = {  # layer.table -> period column (the month a row belongs to)
     "cleaned.outpatient_visit": "visit_time", "cleaned.charge_line": "charge_time",
     "aggregated.stay_fact": "discharge_time", "aggregated.visit_fact": "visit_time",
     "aggregated.procedure_fact": "discharge_time", "aggregated.department_month": "month",
+    "application.indicator_value": "month",
 }
 
 
@@ -45,8 +46,8 @@ def test_every_layer_is_materialized_and_reconciled(group: Settings) -> None:
                                             "code_map"},
                                 "aggregated": {"stay_fact", "procedure_fact", "visit_fact",
                                                "drg_risk", "department_month"},
-                                "application": {"quality_check_history",
-                                                "quality_scorecard"}}.items():
+                                "application": {"quality_check_history", "quality_scorecard",
+                                                "indicator_value"}}.items():
             assert expected <= set(lake.list_tables(layer)), layer
         raw = lake.duck.execute("SELECT count(*) FROM lake.raw.inpatient_stay").fetchone()[0]
         facts = lake.duck.execute("SELECT count(*) FROM lake.aggregated.stay_fact").fetchone()[0]
@@ -97,9 +98,24 @@ def test_rerunning_a_month_replaces_exactly_that_month(group: Settings) -> None:
         before = {t: fingerprint(lake, t, p) for t, p in MONTHLY.items()}
         snapshot = lake.current_snapshot()
     result = materialize(group, "2025-03", "2025-03", selection="group:cleaned or "
-                                                                "group:aggregated")
+                                                                "group:aggregated or "
+                                                                'key:"application/indicator_value"')
     assert result.success
     with Lakehouse.open(group.home, read_only=True) as lake:
         assert lake.current_snapshot() > snapshot  # it did write
         after = {t: fingerprint(lake, t, p) for t, p in MONTHLY.items()}
     assert after == before  # same rows in every month: no duplicates, nothing lost
+
+
+def test_indicator_values_agree_with_the_facts(group: Settings) -> None:
+    # the stored surgery_share of each institution x department x month has the month's
+    # discharges of that department as denominator, and they add up to the stay facts
+    with Lakehouse.open(group.home, read_only=True) as lake:
+        stored = lake.duck.execute(
+            "SELECT strftime(month, '%Y-%m'), sum(denominator) FROM lake.application."
+            "indicator_value WHERE indicator_id = 'surgery_share' GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        facts = lake.duck.execute(
+            "SELECT strftime(discharge_time, '%Y-%m'), count(*) FROM lake.aggregated.stay_fact "
+            "GROUP BY 1 ORDER BY 1").fetchall()
+    assert [(m, int(n)) for m, n in stored] == [(m, int(n)) for m, n in facts]

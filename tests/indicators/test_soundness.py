@@ -203,3 +203,18 @@ def test_null_flags_are_not_counted_and_not_excluded(catalog: Catalog) -> None:
     r = compute(catalog, ["surgery_share"], {"stay_fact": fact_memtable("stay_fact", rows)},
                 period="2024-03")
     assert (r.iloc[0].numerator, r.iloc[0].denominator) == (1.0, 2.0)
+
+
+def test_a_bare_id_computes_the_version_in_force_in_the_period(catalog: Catalog) -> None:
+    # surgical_complication_rate: version 1 (2019-2021, every surgical patient), version 2 (from
+    # 2022, elective only). One emergency (non-elective) surgical stay with a complication:
+    # in 2020 version 1 applies -> 1 / 1 = 100 %; in 2024 version 2 -> 0 / 0, not computable.
+    def stays(year: int) -> dict[str, ir.Table]:
+        return {"stay_fact": fact_memtable("stay_fact", [
+            {"institution_id": "H1", "stay_id": "S1", "discharge_time": dt(year, 5, 1),
+             "has_surgery": True, "has_elective_surgery": False,
+             "has_complication_not_poa": True}])}
+    old = compute(catalog, ["surgical_complication_rate"], stays(2020), period="2020").iloc[0]
+    new = compute(catalog, ["surgical_complication_rate"], stays(2024), period="2024").iloc[0]
+    assert (old.version, old.value) == ("1", 100.0)
+    assert (new.version, new.status) == ("2", "not_computable")

@@ -1,0 +1,58 @@
+"""``application.indicator_value``: monthly indicator values stored in the lakehouse."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from hospital_sdk.indicators import fact_memtable, load_catalog
+from hospital_sdk.indicators.results import TABLE, catalog_digest, refresh_indicator_values
+from hospital_sdk.store import Lakehouse
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lakehouse:
+    lake = Lakehouse.open(tmp_path / "lake")
+    stays = [  # H1/SUR: 2 discharges in March (1 surgical), 1 in April (surgical)
+        {"institution_id": "H1", "stay_id": "S1", "discharge_dept_id": "SUR",
+         "discharge_time": datetime(2024, 3, 3), "has_surgery": True, "los_days": 4},
+        {"institution_id": "H1", "stay_id": "S2", "discharge_dept_id": "SUR",
+         "discharge_time": datetime(2024, 3, 30), "los_days": 2},
+        {"institution_id": "H1", "stay_id": "S3", "discharge_dept_id": "SUR",
+         "discharge_time": datetime(2024, 4, 2), "has_surgery": True, "los_days": 6}]
+    visits = [{"institution_id": "H1", "visit_id": "V1", "dept_id": "SUR",
+               "visit_type": "outpatient", "visit_time": datetime(2024, 3, 5)}]
+    procedures = [{"institution_id": "H1", "stay_id": "S1", "seq": 1, "is_surgery": True,
+                   "discharge_dept_id": "SUR", "discharge_time": datetime(2024, 3, 3)}]
+    for name, rows in (("stay_fact", stays), ("visit_fact", visits),
+                       ("procedure_fact", procedures)):
+        lake.replace(name, fact_memtable(name, rows).to_pyarrow(), "aggregated")
+    yield lake
+    lake.close()
+
+
+def _share(lake: Lakehouse) -> dict[date, tuple[float, float, float]]:
+    rows = lake.duck.execute(
+        f"SELECT month, numerator, denominator, value FROM lake.application.{TABLE} "
+        "WHERE indicator_id = 'surgery_share' ORDER BY month").fetchall()
+    return {m if isinstance(m, date) else m.date(): (n, d, v) for m, n, d, v in rows}
+
+
+def test_values_by_month_and_rerun_replaces_the_month(lake: Lakehouse) -> None:
+    result = refresh_indicator_values(lake, first="2024-03", last="2024-04")
+    catalog = load_catalog()
+    fact_based = [i for i in catalog.in_force(2024) if i.kind != "reported"]
+    assert result.indicators == len(fact_based)  # every one has a March cell
+    # March 1 / 2 = 50 %; April 1 / 1 = 100 %
+    assert _share(lake) == {date(2024, 3, 1): (1.0, 2.0, 50.0),
+                            date(2024, 4, 1): (1.0, 1.0, 100.0)}
+    rows = lake.duck.execute(f"SELECT count(*) FROM lake.application.{TABLE}").fetchone()[0]
+    refresh_indicator_values(lake, first="2024-04", last="2024-04")  # April again: same rows
+    assert lake.duck.execute(f"SELECT count(*) FROM lake.application.{TABLE}").fetchone()[0] \
+        == rows
+    assert _share(lake)[date(2024, 4, 1)] == (1.0, 1.0, 100.0)
+    digests = lake.duck.execute(
+        f"SELECT DISTINCT catalog_digest FROM lake.application.{TABLE}").fetchall()
+    assert digests == [(catalog_digest(catalog),)]
