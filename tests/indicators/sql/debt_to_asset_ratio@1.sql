@@ -1,0 +1,2 @@
+-- debt_to_asset_ratio@1 资产负债率 (Debt-to-asset ratio): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

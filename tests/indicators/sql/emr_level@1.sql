@@ -1,0 +1,2 @@
+-- emr_level@1 电子病历应用功能水平分级 (EMR application functional level): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

@@ -1,0 +1,37 @@
+-- mean_wait_after_appointment@1 门诊患者预约后平均等待时间 (Mean wait after appointment (outpatients)): mean
+-- fact visit_fact, visit_time in [2024-01-01, 2025-01-01), by institution, department and month
+--   t0: wait_minutes = sum(_.wait_minutes) where _.visit_type == 'outpatient' and _.is_appointment and _.wait_minutes.notnull() and not excluded by cancelled: _.is_cancelled
+--   t1: visits = count(*) where _.visit_type == 'outpatient' and _.is_appointment and _.wait_minutes.notnull() and not excluded by cancelled: _.is_cancelled
+SELECT
+  "t1"."institution_id" AS "institution",
+  "t1"."dept_id" AS "department",
+  EXTRACT(year FROM "t1"."visit_time") AS "_y",
+  EXTRACT(month FROM "t1"."visit_time") AS "_m",
+  SUM("t1"."wait_minutes") FILTER(WHERE
+    COALESCE("t1"."visit_type" = 'outpatient', FALSE)
+    AND COALESCE("t1"."is_appointment", FALSE)
+    AND COALESCE("t1"."wait_minutes" IS NOT NULL, FALSE)
+    AND NOT (
+      COALESCE("t1"."is_cancelled", FALSE)
+    )) AS "t0",
+  COUNT(*) FILTER(WHERE
+    COALESCE("t1"."visit_type" = 'outpatient', FALSE)
+    AND COALESCE("t1"."is_appointment", FALSE)
+    AND COALESCE("t1"."wait_minutes" IS NOT NULL, FALSE)
+    AND NOT (
+      COALESCE("t1"."is_cancelled", FALSE)
+    )) AS "t1"
+FROM (
+  SELECT
+    *
+  FROM "visit_fact" AS "t0"
+  WHERE
+    "t0"."visit_time" >= MAKE_TIMESTAMP(2024, 1, 1, 0, 0, 0.0)
+    AND "t0"."visit_time" < MAKE_TIMESTAMP(2025, 1, 1, 0, 0, 0.0)
+) AS "t1"
+GROUP BY
+  1,
+  2,
+  3,
+  4;
+-- value = numerator / denominator * 1; not computable when the denominator is 0 or empty

@@ -1,0 +1,64 @@
+-- outpatient_mean_drug_fee_growth@1 门诊次均药品费用增幅 (Growth in mean drug fee per outpatient visit): growth
+-- fact visit_fact, visit_time in [2024-01-01, 2025-01-01), by institution, department and month
+--   t0: outpatient_drug_fees = sum(_.drug_fee) where _.visit_type.isin(['outpatient', 'emergency']) and not excluded by cancelled: _.is_cancelled
+--   t1: visits = count(*) where _.visit_type.isin(['outpatient', 'emergency']) and not excluded by cancelled: _.is_cancelled
+SELECT
+  "t1"."institution_id" AS "institution",
+  "t1"."dept_id" AS "department",
+  EXTRACT(year FROM "t1"."visit_time") AS "_y",
+  EXTRACT(month FROM "t1"."visit_time") AS "_m",
+  SUM("t1"."drug_fee") FILTER(WHERE
+    COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
+    AND NOT (
+      COALESCE("t1"."is_cancelled", FALSE)
+    )) AS "t0",
+  COUNT(*) FILTER(WHERE
+    COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
+    AND NOT (
+      COALESCE("t1"."is_cancelled", FALSE)
+    )) AS "t1"
+FROM (
+  SELECT
+    *
+  FROM "visit_fact" AS "t0"
+  WHERE
+    "t0"."visit_time" >= MAKE_TIMESTAMP(2024, 1, 1, 0, 0, 0.0)
+    AND "t0"."visit_time" < MAKE_TIMESTAMP(2025, 1, 1, 0, 0, 0.0)
+) AS "t1"
+GROUP BY
+  1,
+  2,
+  3,
+  4;
+-- fact visit_fact, visit_time in [2023-01-01, 2024-01-01), by institution, department and month
+--   t0: outpatient_drug_fees = sum(_.drug_fee) where _.visit_type.isin(['outpatient', 'emergency']) and not excluded by cancelled: _.is_cancelled
+--   t1: visits = count(*) where _.visit_type.isin(['outpatient', 'emergency']) and not excluded by cancelled: _.is_cancelled
+SELECT
+  "t1"."institution_id" AS "institution",
+  "t1"."dept_id" AS "department",
+  EXTRACT(year FROM "t1"."visit_time") AS "_y",
+  EXTRACT(month FROM "t1"."visit_time") AS "_m",
+  SUM("t1"."drug_fee") FILTER(WHERE
+    COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
+    AND NOT (
+      COALESCE("t1"."is_cancelled", FALSE)
+    )) AS "t0",
+  COUNT(*) FILTER(WHERE
+    COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
+    AND NOT (
+      COALESCE("t1"."is_cancelled", FALSE)
+    )) AS "t1"
+FROM (
+  SELECT
+    *
+  FROM "visit_fact" AS "t0"
+  WHERE
+    "t0"."visit_time" >= MAKE_TIMESTAMP(2023, 1, 1, 0, 0, 0.0)
+    AND "t0"."visit_time" < MAKE_TIMESTAMP(2024, 1, 1, 0, 0, 0.0)
+) AS "t1"
+GROUP BY
+  1,
+  2,
+  3,
+  4;
+-- value = (this period - the year before) / the year before * 100; not computable when the earlier value is 0 or empty

@@ -1,0 +1,2 @@
+-- outpatient_satisfaction@1 门诊患者满意度 (Outpatient satisfaction): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

@@ -1,0 +1,2 @@
+-- physician_nurse_ratio@1 医护比 (Physician-to-nurse ratio): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

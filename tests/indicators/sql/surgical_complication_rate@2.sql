@@ -1,0 +1,170 @@
+-- surgical_complication_rate@2 手术患者并发症发生率 (Surgical complication rate): proportion
+-- fact stay_fact, discharge_time in [2024-01-01, 2025-01-01), by institution, department and month
+--   t0: discharges = count(*) where _.has_elective_surgery and _.has_complication_not_poa and not excluded by obstetric_perinatal: in_value_set(_.principal_diagnosis_code, 'obstetric_perinatal') and not excluded by newborn: _.is_newborn
+--   t1: discharges = count(*) where _.has_elective_surgery and not excluded by obstetric_perinatal: in_value_set(_.principal_diagnosis_code, 'obstetric_perinatal') and not excluded by newborn: _.is_newborn
+SELECT
+  "t1"."institution_id" AS "institution",
+  "t1"."discharge_dept_id" AS "department",
+  EXTRACT(year FROM "t1"."discharge_time") AS "_y",
+  EXTRACT(month FROM "t1"."discharge_time") AS "_m",
+  COUNT(*) FILTER(WHERE
+    COALESCE("t1"."has_elective_surgery", FALSE)
+    AND COALESCE("t1"."has_complication_not_poa", FALSE)
+    AND NOT (
+      COALESCE(
+        (
+          "t1"."principal_diagnosis_code" IS NOT NULL
+        )
+        AND COALESCE(
+          FALSE
+          OR (
+            (
+              LENGTH(
+                SUBSTRING(
+                  "t1"."principal_diagnosis_code",
+                  CASE
+                    WHEN (
+                      0 + 1
+                    ) >= 1
+                    THEN 0 + 1
+                    ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+                  END,
+                  3
+                )
+              ) = 3
+            )
+            AND SUBSTRING(
+              "t1"."principal_diagnosis_code",
+              CASE
+                WHEN (
+                  0 + 1
+                ) >= 1
+                THEN 0 + 1
+                ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+              END,
+              3
+            ) BETWEEN 'O00' AND 'O99'
+          )
+          OR (
+            (
+              LENGTH(
+                SUBSTRING(
+                  "t1"."principal_diagnosis_code",
+                  CASE
+                    WHEN (
+                      0 + 1
+                    ) >= 1
+                    THEN 0 + 1
+                    ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+                  END,
+                  3
+                )
+              ) = 3
+            )
+            AND SUBSTRING(
+              "t1"."principal_diagnosis_code",
+              CASE
+                WHEN (
+                  0 + 1
+                ) >= 1
+                THEN 0 + 1
+                ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+              END,
+              3
+            ) BETWEEN 'P00' AND 'P96'
+          ),
+          FALSE
+        ),
+        FALSE
+      )
+    )
+    AND NOT (
+      COALESCE("t1"."is_newborn", FALSE)
+    )) AS "t0",
+  COUNT(*) FILTER(WHERE
+    COALESCE("t1"."has_elective_surgery", FALSE)
+    AND NOT (
+      COALESCE(
+        (
+          "t1"."principal_diagnosis_code" IS NOT NULL
+        )
+        AND COALESCE(
+          FALSE
+          OR (
+            (
+              LENGTH(
+                SUBSTRING(
+                  "t1"."principal_diagnosis_code",
+                  CASE
+                    WHEN (
+                      0 + 1
+                    ) >= 1
+                    THEN 0 + 1
+                    ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+                  END,
+                  3
+                )
+              ) = 3
+            )
+            AND SUBSTRING(
+              "t1"."principal_diagnosis_code",
+              CASE
+                WHEN (
+                  0 + 1
+                ) >= 1
+                THEN 0 + 1
+                ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+              END,
+              3
+            ) BETWEEN 'O00' AND 'O99'
+          )
+          OR (
+            (
+              LENGTH(
+                SUBSTRING(
+                  "t1"."principal_diagnosis_code",
+                  CASE
+                    WHEN (
+                      0 + 1
+                    ) >= 1
+                    THEN 0 + 1
+                    ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+                  END,
+                  3
+                )
+              ) = 3
+            )
+            AND SUBSTRING(
+              "t1"."principal_diagnosis_code",
+              CASE
+                WHEN (
+                  0 + 1
+                ) >= 1
+                THEN 0 + 1
+                ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+              END,
+              3
+            ) BETWEEN 'P00' AND 'P96'
+          ),
+          FALSE
+        ),
+        FALSE
+      )
+    )
+    AND NOT (
+      COALESCE("t1"."is_newborn", FALSE)
+    )) AS "t1"
+FROM (
+  SELECT
+    *
+  FROM "stay_fact" AS "t0"
+  WHERE
+    "t0"."discharge_time" >= MAKE_TIMESTAMP(2024, 1, 1, 0, 0, 0.0)
+    AND "t0"."discharge_time" < MAKE_TIMESTAMP(2025, 1, 1, 0, 0, 0.0)
+) AS "t1"
+GROUP BY
+  1,
+  2,
+  3,
+  4;
+-- value = numerator / denominator * 100; not computable when the denominator is 0 or empty
