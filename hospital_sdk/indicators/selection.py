@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from hospital_sdk.errors import IndicatorError
-from hospital_sdk.indicators import cases as _cases
 from hospital_sdk.indicators import engine as _engine
-from hospital_sdk.indicators import explain as _explain
+from hospital_sdk.indicators.cases import cases as _cases
+from hospital_sdk.indicators.explain import explain as _explain
 from hospital_sdk.indicators.periods import Period
 from hospital_sdk.indicators.reported import REPORTED_TABLE, latest_values
 from hospital_sdk.indicators.spec import Indicator
@@ -109,14 +109,14 @@ class IndicatorSet:
         if len(self) != 1:
             raise IndicatorError(f"cases() drills into one indicator; the set holds {len(self)}"
                                  f" ({', '.join(self.keys[:5])}…): select one")
-        return _cases.cases(self.catalog, self.indicators[0], source, period=period,
+        return _cases(self.catalog, self.indicators[0], source, period=period,
                             where=where, include_out=include_out, limit=limit)
 
     def explain(self, *, period: str | int | Period = "2024",
                 by: str | Sequence[str] | None = ("institution",),
                 dialect: str = "duckdb") -> str:
         """The SQL of every indicator (see :func:`~.explain.explain`)."""
-        return "\n".join(_explain.explain(self.catalog, i, period=period, by=by,
+        return "\n".join(_explain(self.catalog, i, period=period, by=by,
                                           dialect=dialect) for i in self.indicators)
 
 
