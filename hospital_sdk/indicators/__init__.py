@@ -24,6 +24,7 @@ from hospital_sdk.indicators.catalog import Catalog, load_catalog, validate_cata
 from hospital_sdk.indicators.engine import RESULT_COLUMNS, compute
 from hospital_sdk.indicators.explain import explain, formula
 from hospital_sdk.indicators.facts import DIMENSIONS, FACTS, Fact, fact_memtable
+from hospital_sdk.indicators.lineage import column_usage, lineage
 from hospital_sdk.indicators.periods import Period, parse_period
 from hospital_sdk.indicators.schema import Problem, spec_json_schemas
 from hospital_sdk.indicators.selection import IndicatorSet, compare_versions, reported_values
