@@ -1,4 +1,4 @@
-"""Meaning checks of a parsed catalog: each rule a small function adding :class:`Problem`\ s.
+"""Meaning checks of a parsed catalog: each rule a small function adding problems.
 
 :func:`~hospital_sdk.indicators.catalog.load_catalog` builds the typed objects first, then runs
 these over them, collecting every problem before anything is raised:
