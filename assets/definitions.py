@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets import aggregated, application, cleaned, orchestration, raw
+from assets import aggregated, application, cleaned, orchestration, raw, reported
 from assets.resources import LakeResource
 from hospital_sdk.config import Settings
 
@@ -30,8 +30,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     months = monthly_partitions(settings.first_month or "2024-01")
     ingest, aggregate = orchestration.jobs()
     return dg.Definitions(
-        assets=[raw.raw_layer, *cleaned.build(months), *aggregated.build(months),
-                *application.build(months)],
+        assets=[raw.raw_layer, reported.reported_value, *cleaned.build(months),
+                *aggregated.build(months), *application.build(months)],
         jobs=[ingest, aggregate],
         schedules=orchestration.schedules(ingest, aggregate),
         sensors=[orchestration.landing_sensor(ingest, months)],

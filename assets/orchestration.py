@@ -4,8 +4,9 @@
     raw and cleaned layers. Run daily for the month in progress (late rows of the previous month
     are picked up by the monthly run below), and by the sensor when files land.
 ``aggregate_and_report``
-    aggregated and application layers (plus a refresh of the cleaned months they read). Run
-    monthly, on the 2nd at 03:00, for the month just ended.
+    aggregated and application layers (plus a refresh of the cleaned months they read) and the
+    reported-indicator forms (``raw/reported_value``). Run monthly, on the 2nd at 03:00, for
+    the month just ended.
 
 The sensor looks at the landing folder every minute; when files are new or changed (by size and
 modification time, kept in the cursor) it asks for one ingest run over the months named by the
@@ -25,6 +26,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG,
 )
 
+from assets.reported import KEY as REPORTED
 from assets.resources import LakeResource
 
 _MONTH_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(0[1-9]|1[0-2])(?!\d)")
@@ -57,9 +59,10 @@ def jobs() -> tuple[dg.UnresolvedAssetJobDefinition, ...]:
                     "asked for.")
     aggregate = dg.define_asset_job(
         "aggregate_and_report",
-        selection=dg.AssetSelection.groups("aggregated", "application"),
+        selection=dg.AssetSelection.groups("aggregated", "application")
+        | dg.AssetSelection.assets(REPORTED),
         description="Build the aggregated facts and summaries of a month, then the application "
-                    "layer (scorecard, report files).")
+                    "layer (scorecard, report files); pick up new reported-indicator forms.")
     return ingest, aggregate
 
 

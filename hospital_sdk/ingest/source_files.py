@@ -8,7 +8,9 @@ A folder of source files maps onto the contract by name:
 * any CSV or Parquet file (at any depth) inside a folder named ``<table>/``.
 
 Files and folders whose name starts with ``_`` or ``.`` are ignored (the synthetic generator keeps
-its ground truth in ``_truth/``). Anything else is an error raised before anything is loaded.
+its ground truth in ``_truth/``), and so are the top-level :data:`ENTRY_FOLDERS` (``reported/``:
+filled reported-indicator forms, read by :mod:`hospital_sdk.indicators.reported_folder`).
+Anything else is an error raised before anything is loaded.
 
 Rows are numbered from 1 in file order (``source_row``). In a CSV file the header is line 1, so the
 line of a row is ``source_row + 1`` when no quoted value spans several lines.
@@ -44,6 +46,8 @@ from hospital_sdk.model.contract import Contract, Table, suggest
 
 Format = Literal["csv", "parquet"]
 FORMATS: dict[str, Format] = {".csv": "csv", ".parquet": "parquet"}
+ENTRY_FOLDERS: tuple[str, ...] = ("reported",)
+"""Top-level folders of a landing folder that hold entry forms, not source tables (skipped)."""
 ROW_NUMBER = "_source_row"
 """Name of the 1-based row-number column added to every batch."""
 
@@ -129,10 +133,12 @@ def discover(folder: Path | str, contract: Contract) -> list[SourceFile]:
 
 
 def _walk(root: Path) -> list[Path]:
-    """Files below ``root`` in name order, skipping names that start with ``_`` or ``.``."""
+    """Files below ``root`` in name order, skipping names that start with ``_`` or ``.`` and
+    the top-level :data:`ENTRY_FOLDERS`."""
     files: list[Path] = []
     for folder, dirs, names in os.walk(root):
-        dirs[:] = [d for d in dirs if not d.startswith(("_", "."))]
+        dirs[:] = [d for d in dirs if not d.startswith(("_", "."))
+                   and not (d in ENTRY_FOLDERS and Path(folder) == root)]
         files.extend(Path(folder) / n for n in names if not n.startswith(("_", ".")))
     return sorted(files)
 

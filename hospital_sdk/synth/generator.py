@@ -11,7 +11,8 @@ Order of work:
    fee columns of visits and the cost columns of stays are then *aggregated from their charge
    lines*, so they agree to the fen; each table is written as ``<table>/<YYYY-MM>.<fmt>``;
 4. the patient table (registration times follow the first visit) and the identity truth
-   ``_truth/patient_identity.parquet``; the reported inputs; ``_manifest.json``.
+   ``_truth/patient_identity.parquet``; the reported inputs, and the reported indicators' entry
+   forms filled from them (``reported/reported_<year>.csv``); ``_manifest.json``.
 
 Every random draw comes from a named stream (:mod:`hospital_sdk.synth.rng`), and files are
 written with pinned options, so the same parameters give byte-identical files.
@@ -176,12 +177,14 @@ def generate(out: Path, *, scale: float = 0.01, years: Sequence[int] = (2024, 20
     t0 = time.perf_counter()
     write = _Writer(out, fmts, gbk, report, progress)
     try:  # the reported inputs aggregate the activity files written above
-        for name, table in _reported(world, report, fmts, rng_factory(seed)).items():
+        reported = _reported(world, report, fmts, rng_factory(seed))
+        for name, table in reported.items():
             write(name, table)
     except BaseException:
         write.abort()
         raise
     write.close()
+    report.entries = _entries(out, world, reported)
     report.stages["reported"] = time.perf_counter() - t0
     _check_complete(report)
     report.seconds = time.perf_counter() - started
@@ -264,6 +267,13 @@ def _reported(world: World, report: GenerationReport, formats: tuple[str, ...],
             encoding="gbk" if name in gbk else "utf8"))
         activity_tables[name] = ds.dataset(files, format=csv, schema=arrow_schema(name))
     return generate_reported(world, activity_tables, rng)
+
+
+def _entries(out: Path, world: World, reported: dict[str, pa.Table]) -> list[Path]:
+    """The reported indicators' entry forms, filled from the reported tables
+    (:mod:`hospital_sdk.synth.reported_entries`)."""
+    from hospital_sdk.synth.reported_entries import write_entries
+    return write_entries(out, reported, institutions=world.member_ids, years=world.years)
 
 
 def _check_complete(report: GenerationReport) -> None:

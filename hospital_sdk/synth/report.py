@@ -59,6 +59,9 @@ class GenerationReport:
         Path of ``_manifest.json``.
     defect_log
         Path of the defect log when defects were injected.
+    entries
+        The reported indicators' filled entry forms (``reported/reported_<year>.csv``): listed
+        in the manifest's files, not in its row counts (they are not contract tables).
     """
 
     out: Path
@@ -68,6 +71,7 @@ class GenerationReport:
     seconds: float = 0.0
     manifest: Path | None = None
     defect_log: Path | None = None
+    entries: list[Path] = field(default_factory=list)
 
     def add(self, name: str, rows: int, files: list[Path], seconds: float,
             count_rows: bool = True) -> None:
@@ -91,8 +95,8 @@ class GenerationReport:
 
     @property
     def files(self) -> list[Path]:
-        """Every data file written."""
-        return [f for t in self.tables.values() for f in t.files]
+        """Every data file written (the entry forms too)."""
+        return [*(f for t in self.tables.values() for f in t.files), *self.entries]
 
     def to_frame(self) -> pd.DataFrame:
         """One row per table: ``table, rows, files, write_seconds, rows_per_second``."""

@@ -119,3 +119,17 @@ def test_indicator_values_agree_with_the_facts(group: Settings) -> None:
             "SELECT strftime(discharge_time, '%Y-%m'), count(*) FROM lake.aggregated.stay_fact "
             "GROUP BY 1 ORDER BY 1").fetchall()
     assert [(m, int(n)) for m, n in stored] == [(m, int(n)) for m, n in facts]
+
+
+def test_the_reported_indicators_compute_from_the_landed_forms(group: Settings) -> None:
+    # the synthetic group ships filled forms (reported/reported_2025.csv); raw/reported_value
+    # loads them, so every reported indicator of every member computes
+    from hospital_sdk.indicators import load_catalog
+
+    with Lakehouse.open(group.home, read_only=True) as lake:
+        result = load_catalog().select(kind="reported").compute(lake, period="2025",
+                                                                by=["institution"])
+        members = set(lake.table("emr_assessment", "raw").institution_id.execute())
+    assert not result.empty and (result.status == "ok").all(), result[["indicator_id", "reason"]]
+    assert set(zip(result.indicator_id, result.institution)) == {
+        (i.id, m) for i in load_catalog().select(kind="reported") for m in members}
