@@ -50,7 +50,7 @@ def _sides(catalog: Catalog, node: Indicator | Measure, role: str, shift: int,
         return [_Side(role, Term(node.id), shift)]
     if node.kind == "reported":
         raise IndicatorError(f"{node.key} is a reported indicator: its records are the entered "
-                             f"values (hospital_sdk.indicators.reported.latest_values)")
+                             f"values (hospital_sdk.indicators.submissions.latest_values)")
     if node.term is not None:
         return [_Side(role, node.term, shift)]
     if node.population is not None:

@@ -152,7 +152,7 @@ pairs they are computed from (see the module docstring for what is listed)."""
 _LAYER_ORDER = {"aggregated": 0, "cleaned": 1, "raw": 2}
 _REPORTED_COLUMNS = ("institution_id", "period", "indicator_id", "version", "value_number",
                      "submitted_at", "source_sha256", "source_row")
-"""What reading the latest reported value reads (:func:`~.reported.latest_values`)."""
+"""What reading the latest reported value reads (:func:`~.submissions.latest_values`)."""
 
 
 def fact_column_sources(fact: str, column: str) -> _Source:

@@ -6,7 +6,7 @@ into ``<landing folder>/reported/`` (``.csv`` or ``.xlsx``; names starting with 
 see :data:`hospital_sdk.ingest.source_files.ENTRY_FOLDERS`). :func:`load_reported_folder`
 reads every form against the catalog's reported indicators and keeps every row visible:
 
-* accepted rows go to ``raw.reported_value`` (:func:`~.reported.store_entries`: once per file
+* accepted rows go to ``raw.reported_value`` (:func:`~.submissions.store_entries`: once per file
   content, so an unchanged file adds nothing; a corrected file is a new submission and the
   latest submission wins);
 * rejected rows go to ``raw.reported_value_rejects`` (:data:`REJECTS_TABLE`: file, row, field,
@@ -62,11 +62,9 @@ from hospital_sdk.indicators.reported import (
     REJECTED_COLUMNS,
     REPORTED_TABLE,
     ReportedIndicator,
-    ReportedLoad,
     entered_period,
-    read_entries,
-    store_entries,
 )
+from hospital_sdk.indicators.submissions import ReportedLoad, read_entries, store_entries
 from hospital_sdk.store.catalog import CATALOG
 from hospital_sdk.store.tables import ident
 
@@ -95,7 +93,7 @@ _FORM_NAME = re.compile(r"^reported_(.+)$")
 def reported_indicators(catalog: Catalog, year: int | None = None,
                         ) -> dict[str, ReportedIndicator]:
     """The catalog's reported indicators by id, in the version in force in ``year`` (the latest
-    version when ``year`` is ``None`` or none is in force then), as :func:`~.reported.read_entries`
+    version when ``year`` is ``None`` or none is in force then), as :func:`~.submissions.read_entries`
     and :func:`~.reported.write_template` take them.
 
     >>> from hospital_sdk.indicators import load_catalog
@@ -125,7 +123,7 @@ class ReportedFile:
     name
         The file name (``raw.reported_value.source_file``, ``raw.reported_value_rejects.file``).
     load
-        :func:`~.reported.read_entries`' result: accepted, rejected and blank rows.
+        :func:`~.submissions.read_entries`' result: accepted, rejected and blank rows.
     stored
         Accepted rows added to ``raw.reported_value`` by this load (0 for a file already stored).
     rejects_stored

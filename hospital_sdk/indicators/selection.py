@@ -31,8 +31,9 @@ from hospital_sdk.indicators import engine as _engine
 from hospital_sdk.indicators.cases import cases as _cases
 from hospital_sdk.indicators.explain import explain as _explain
 from hospital_sdk.indicators.periods import Period
-from hospital_sdk.indicators.reported import REPORTED_TABLE, latest_values
+from hospital_sdk.indicators.reported import REPORTED_TABLE
 from hospital_sdk.indicators.spec import Indicator
+from hospital_sdk.indicators.submissions import latest_values
 
 if TYPE_CHECKING:
     from hospital_sdk.indicators.catalog import Catalog

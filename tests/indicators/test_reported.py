@@ -25,15 +25,17 @@ from hospital_sdk.indicators.reported import (
     REPORTED_TABLE,
     TEMPLATE_COLUMNS,
     ReportedIndicator,
-    ReportedLoad,
     ReportedRule,
     entered_period,
-    latest_values,
-    read_entries,
-    store_entries,
     write_template,
 )
 from hospital_sdk.indicators.reported_xlsx import read_rows
+from hospital_sdk.indicators.submissions import (
+    ReportedLoad,
+    latest_values,
+    read_entries,
+    store_entries,
+)
 from hospital_sdk.store import Lakehouse
 from tests.reports.xlsx_cells import read_workbook, records
 

@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from hospital_sdk.indicators import load_catalog
-from hospital_sdk.indicators.reported import read_entries
 from hospital_sdk.indicators.reported_folder import reported_indicators
+from hospital_sdk.indicators.submissions import read_entries
 from hospital_sdk.synth import generate
 from hospital_sdk.synth.reported_entries import SOURCES, write_entries
 
