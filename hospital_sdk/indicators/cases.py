@@ -11,7 +11,8 @@ the reason it is in or out:
 * ``not in denominator: not <denominator condition>``
 
 A composite over refs (visits ÷ discharges) lists the records of both facts, each with its role;
-a growth lists the records of its base indicator in the period and in the period before. Record
+a growth lists the records of its base indicator in the period and in the period before; a
+reported indicator lists its stored submissions for the period, the one in use marked. Record
 keys (stay, visit, procedure ids) identify records for the analyst; patient identifiers are never
 listed.
 """
@@ -32,7 +33,9 @@ from hospital_sdk.indicators.catalog import Catalog
 from hospital_sdk.indicators.engine import _SHIFT
 from hospital_sdk.indicators.facts import FACTS, fact_table
 from hospital_sdk.indicators.periods import Period, parse_period
+from hospital_sdk.indicators.reported import REPORTED_TABLE
 from hospital_sdk.indicators.spec import Indicator, Measure, Term
+from hospital_sdk.indicators.submissions import latest_values
 
 __all__ = ["cases"]
 
@@ -49,8 +52,8 @@ def _sides(catalog: Catalog, node: Indicator | Measure, role: str, shift: int,
     if isinstance(node, Measure):
         return [_Side(role, Term(node.id), shift)]
     if node.kind == "reported":
-        raise IndicatorError(f"{node.key} is a reported indicator: its records are the entered "
-                             f"values (hospital_sdk.indicators.submissions.latest_values)")
+        raise IndicatorError(f"{node.key} is a reported indicator inside a composite; drill into "
+                             f"it on its own to see its submissions")
     if node.term is not None:
         return [_Side(role, node.term, shift)]
     if node.population is not None:
@@ -111,6 +114,8 @@ def cases(catalog: Catalog, indicator: Indicator | str, source: Any, *,
     p = parse_period(period)
     year = p.years()[-1]
     ind = catalog.get(indicator, year=year) if isinstance(indicator, str) else indicator
+    if ind.kind == "reported":
+        return _submissions(ind, source, p, dict(where or {}))
     sides = _sides(catalog, ind, "numerator", 0, year)
     where = dict(where or {})
     frames = []
@@ -123,6 +128,35 @@ def cases(catalog: Catalog, indicator: Indicator | str, source: Any, *,
         frames.append(_records(catalog, source, fact_name, time_field, window, group, where,
                                include_out, limit))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _submissions(ind: Indicator, source: Any, period: Period,
+                 where: Mapping[str, Any]) -> pd.DataFrame:
+    """A reported indicator's records: every stored submission of it for the period, the one in
+    use marked (the latest per institution; the others superseded)."""
+    if hasattr(source, "has_table") and source.has_table(REPORTED_TABLE, "raw"):
+        table = source.table(REPORTED_TABLE, "raw")
+    elif isinstance(source, Mapping) and REPORTED_TABLE in source:
+        table = source[REPORTED_TABLE]
+    else:
+        raise IndicatorError(f"{ind.key} is a reported indicator and the source holds no "
+                             f"{REPORTED_TABLE} table (no value was ever submitted)")
+    rows = table.filter(table.indicator_id == ind.id, table.version == ind.version,
+                        table.period == period.label)
+    if "institution" in where:
+        rows = rows.filter(rows.institution_id == where["institution"])
+    used = latest_values(rows).select("source_sha256", "source_row", "institution_id")
+    in_use = {(r.institution_id, r.source_sha256, r.source_row)
+              for r in used.execute().itertuples()}
+    frame = rows.select("institution_id", "period", "value_number", "value_text", "unit",
+                        "note", "source_file", "source_row", "source_sha256",
+                        "submitted_at").order_by(["institution_id", "submitted_at"]).execute()
+    frame["in_use"] = [(i, h, r) in in_use for i, h, r in
+                       zip(frame.institution_id, frame.source_sha256, frame.source_row)]
+    frame["reason"] = frame["in_use"].map({True: "latest submission: the value in use",
+                                           False: "superseded by a later submission"})
+    frame.insert(0, "fact", REPORTED_TABLE)
+    return frame.drop(columns=["source_sha256"]).reset_index(drop=True)
 
 
 def _records(catalog: Catalog, source: Any, fact_name: str, time_field: str, period: Period,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime as dt
 
+import ibis
+import pandas as pd
 import pytest
 
 from hospital_sdk.errors import IndicatorError
@@ -73,9 +75,26 @@ def test_sum_measures_show_what_each_record_contributes() -> None:
     assert got.denominator_value.tolist() == [1.0, 1.0]  # one discharge each
 
 
-def test_reported_indicators_have_no_records_to_drill_into() -> None:
-    with pytest.raises(IndicatorError, match="emr_level@1 is a reported indicator"):
+def test_a_reported_indicator_lists_its_submissions() -> None:
+    with pytest.raises(IndicatorError, match="emr_level@1 is a reported indicator and the "
+                                             "source holds no reported_value table"):
         cases(CATALOG, "emr_level", SOURCE, period="2024")
+    # H1 submitted level 4 in January, then corrected it to 5 in February; H2 submitted once;
+    # a 2023 value is another period
+    def row(inst: str, period: str, value: float, sha: str, month: int) -> dict:
+        return {"institution_id": inst, "period": period, "indicator_id": "emr_level",
+                "version": "1", "value_number": value, "value_text": None, "unit": "level",
+                "note": None, "source_file": f"reported_{period}.csv", "source_row": 2,
+                "source_sha256": sha, "submitted_at": dt(2025, month, 1)}
+    submitted = ibis.memtable(pd.DataFrame([
+        row("H1", "2024", 4.0, "aa", 1), row("H1", "2024", 5.0, "bb", 2),
+        row("H2", "2024", 3.0, "aa", 1), row("H1", "2023", 2.0, "cc", 1)]))
+    got = cases(CATALOG, "emr_level", {"reported_value": submitted}, period="2024")
+    assert list(zip(got.institution_id, got.value_number, got.in_use)) == [
+        ("H1", 4.0, False), ("H1", 5.0, True), ("H2", 3.0, True)]
+    assert got.reason.tolist() == ["superseded by a later submission",
+                                   "latest submission: the value in use",
+                                   "latest submission: the value in use"]
 
 
 def test_the_indicator_set_drills_into_one_indicator() -> None:
