@@ -1,11 +1,11 @@
 """The benchmarks: generator and loader throughput with same-run baselines, and the asset graph.
 
 Run with ``make bench`` (or ``.venv/bin/python -m tests.benchmarks.run --scale 0.05``; one group
-only with ``--only foundation`` or ``--only asset_graph``). Not part of the test run. Every
-measurement runs in a fresh child process, so its peak RSS is its own; each is repeated
-(``--repeat``, default 3) and the median reported. Results are written to ``BENCHMARKS.md`` at
-the top of the repository, one section per group: a run of one group keeps the other's section
-as it was, and the notes below the notes marker are kept across runs.
+only with ``--only foundation``, ``--only asset_graph`` or ``--only indicators``). Not part of
+the test run. Every measurement runs in a fresh child process, so its peak RSS is its own; each
+is repeated (``--repeat``, default 3) and the median reported. Results are written to
+``BENCHMARKS.md`` at the top of the repository, one section per group: a run of one group keeps
+the others' sections as they were, and the notes below the notes marker are kept across runs.
 
 Measured by the ``foundation`` group:
 
@@ -21,6 +21,12 @@ The ``asset_graph`` group: see :mod:`tests.benchmarks.bench_asset_graph` (the wh
 month of the monthly layers). Both groups use the same generated source folder
 (``<workdir>/source``); ``--only asset_graph`` reuses it when its manifest has the same scale,
 years and seed, and generates it otherwise.
+
+The ``indicators`` group: see :mod:`tests.benchmarks.bench_indicators` (the whole indicator
+catalog computed in one batch — one query per fact — vs one indicator at a time, and a plain
+DuckDB scan of the same fact rows and columns as the floor, with both ways checked equal). It
+runs on a lakehouse materialized from the same source folder (``<workdir>/indicators_lake``,
+kept and reused while source and fact-building code are unchanged).
 """
 
 from __future__ import annotations
@@ -38,11 +44,11 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
-from tests.benchmarks import bench_asset_graph
+from tests.benchmarks import bench_asset_graph, bench_indicators
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTES_MARKER = "<!-- notes: kept across runs -->"
-GROUPS = ("foundation", "asset_graph")
+GROUPS = ("foundation", "asset_graph", "indicators")
 
 _CHILD: dict[str, str | tuple[str, str]] = {
     "generate": """
@@ -85,6 +91,7 @@ _CHILD: dict[str, str | tuple[str, str]] = {
         RESULT = {"rows": rows}
     """,
     **bench_asset_graph.CHILD,
+    **bench_indicators.CHILD,
 }
 """Child-process code per kind: the timed body, or (untimed setup such as imports, timed body)."""
 
@@ -124,7 +131,8 @@ def _repeat(n: int, kind: str, fresh: Path | None = None, **params: object) -> d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Benchmarks (generator, loader, asset graph).")
+    parser = argparse.ArgumentParser(
+        description="Benchmarks (generator, loader, asset graph, indicators).")
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--years", type=int, nargs="+", default=[2024, 2025])
     parser.add_argument("--repeat", type=int, default=3)
@@ -147,6 +155,12 @@ def main() -> None:
         sections["asset_graph"] = [
             "## Asset graph: the whole graph vs one month", "",
             _recorded(args, "asset_graph"), "", *bench_asset_graph.report(results)]
+    if "indicators" in (args.only or GROUPS):
+        _ensure_source(args, src)
+        results = bench_indicators.run(_measure, args.repeat, src, work, ROOT)
+        sections["indicators"] = [
+            "## Indicators: the whole catalog in one batch vs one at a time", "",
+            _recorded(args, "indicators"), "", *bench_indicators.report(results)]
     _write_report(args.output, sections)
 
 
