@@ -105,7 +105,10 @@ def term_value(measure: Measure, table: ir.Table, cond: ir.BooleanValue | None,
     value = measure.expression.resolve(table, value_sets)
     if measure.aggregation == "count_distinct":
         return value.nunique(where=cond)
-    return getattr(value, measure.aggregation)(where=cond)
+    out = getattr(value, measure.aggregation)(where=cond)
+    # summed in the column's own type (exact for money), then one float per cell: the values
+    # are combined as floats anyway, and Decimal objects are slow to fetch
+    return out.cast("float64") if out.type().is_decimal() else out
 
 
 @dataclass
@@ -299,9 +302,16 @@ class Plan:
             num = self.value(self._resolve(node.numerator), shift, dims)[[*keys, "value"]]
             den = self.value(self._resolve(node.denominator), shift,
                              dims)[[*keys, "value"]]
-        merged = num.merge(den, on=keys, how="outer", suffixes=("_n", "_d"))
-        n = merged.pop("value_n").astype("float64")
-        d = merged.pop("value_d").astype("float64")
+        if len(num) == len(den) and num[keys].equals(den[keys]):
+            # both sides from the same batch (a population; parts on one fact): same cells in
+            # the same order, nothing to line up
+            merged = num[keys].reset_index(drop=True)
+            n = num["value"].reset_index(drop=True).astype("float64")
+            d = den["value"].reset_index(drop=True).astype("float64")
+        else:
+            merged = num.merge(den, on=keys, how="outer", suffixes=("_n", "_d"))
+            n = merged.pop("value_n").astype("float64")
+            d = merged.pop("value_d").astype("float64")
         if node.kind != "growth":
             n, d = _absent_is_zero(self, node, n, "numerator"), _absent_is_zero(
                 self, node, d, "denominator")
@@ -389,17 +399,17 @@ def compute(catalog: Catalog, indicators: Sequence[Indicator | str], source: Any
     for ind in chosen:
         plan.need(ind)
     plan.run(source)
-    frames = []
-    for ind in chosen:
-        cut = plan.dims_of(ind)
-        if ind.kind == "reported":
-            values = _reported(ind, p, reported)
-        else:
-            values = plan.value(ind)
-        frames.append(_tidy(ind, values, cut, plan.time_grain, dims))
+    frames, meta = [], []
+    for n, ind in enumerate(chosen):
+        values = _reported(ind, p, reported) if ind.kind == "reported" else plan.value(ind)
+        frames.append(_cells(values, dims).assign(_n=n))
+        meta.append(_meta(ind, plan.dims_of(ind), plan.time_grain))
     if not frames:
         return pd.DataFrame(columns=_columns(dims))
-    out = pd.concat(frames, ignore_index=True)
+    keys = [d for d in dims if d not in TIME_GRAINS]
+    cells = pd.concat(frames, ignore_index=True).sort_values(
+        ["_n", *keys, "period"], ignore_index=True, na_position="first", kind="stable")
+    out = cells.merge(pd.DataFrame(meta).assign(_n=range(len(meta))), on="_n", how="left")
     return out[_columns(dims)]
 
 
@@ -427,15 +437,17 @@ def _reported(ind: Indicator, period: Period, reported: pd.DataFrame | None) -> 
     return out[cols]
 
 
-def _tidy(ind: Indicator, values: pd.DataFrame, cut: tuple[str, ...], grain: str | None,
-          dims: tuple[str, ...]) -> pd.DataFrame:
-    out = values.copy()
-    for d in dims:
-        if d not in TIME_GRAINS and d not in out:
-            out[d] = None
+def _cells(values: pd.DataFrame, dims: tuple[str, ...]) -> pd.DataFrame:
+    """The cells of one indicator with every requested dimension column (null where not cut)."""
+    missing = {d: None for d in dims if d not in TIME_GRAINS and d not in values}
+    return values.assign(**missing) if missing else values
+
+
+def _meta(ind: Indicator, cut: tuple[str, ...], grain: str | None) -> dict[str, Any]:
+    """The columns every cell of ``ind`` shares: identity, unit, direction, cut and tags."""
     tags = ind.tags
     applied = [*cut, *([grain] if grain is not None and ind.kind != "reported" else [])]
-    meta = {"indicator_id": ind.id, "version": ind.version, "name_zh": ind.name_zh,
+    return {"indicator_id": ind.id, "version": ind.version, "name_zh": ind.name_zh,
             "name_en": ind.name_en, "kind": ind.kind, "unit": tags.unit,
             "direction": tags.direction, "cut": ",".join(applied), "domain": tags.domain,
             "national_monitoring": tags.national_monitoring, "subject": tags.subject,
@@ -443,10 +455,6 @@ def _tidy(ind: Indicator, values: pd.DataFrame, cut: tuple[str, ...], grain: str
             "responsible_department": tags.responsible_department, "owner": tags.owner,
             "source": tags.source.document, "clause": tags.source.clause,
             "confidence": tags.source.confidence}
-    for k, v in meta.items():
-        out[k] = v
-    keys = [d for d in dims if d not in TIME_GRAINS]
-    return out.sort_values([*keys, "period"], ignore_index=True, na_position="first")
 
 
 def batch_queries(catalog: Catalog, indicators: Sequence[Indicator | str], source: Any, *,

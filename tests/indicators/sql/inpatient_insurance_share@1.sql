@@ -7,8 +7,8 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  SUM("t1"."insurance_paid") AS "t0",
-  SUM("t1"."total_cost") AS "t1"
+  CAST(SUM("t1"."insurance_paid") AS DOUBLE) AS "t0",
+  CAST(SUM("t1"."total_cost") AS DOUBLE) AS "t1"
 FROM (
   SELECT
     *

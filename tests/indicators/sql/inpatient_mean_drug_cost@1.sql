@@ -7,7 +7,7 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  SUM("t1"."drug_cost") AS "t0",
+  CAST(SUM("t1"."drug_cost") AS DOUBLE) AS "t0",
   COUNT(*) AS "t1"
 FROM (
   SELECT

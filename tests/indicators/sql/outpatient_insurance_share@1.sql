@@ -7,14 +7,14 @@ SELECT
   "t1"."dept_id" AS "department",
   EXTRACT(year FROM "t1"."visit_time") AS "_y",
   EXTRACT(month FROM "t1"."visit_time") AS "_m",
-  SUM("t1"."insurance_paid") FILTER(WHERE
+  CAST(SUM("t1"."insurance_paid") FILTER(WHERE
     NOT (
       COALESCE("t1"."is_cancelled", FALSE)
-    )) AS "t0",
-  SUM("t1"."total_fee") FILTER(WHERE
+    )) AS DOUBLE) AS "t0",
+  CAST(SUM("t1"."total_fee") FILTER(WHERE
     NOT (
       COALESCE("t1"."is_cancelled", FALSE)
-    )) AS "t1"
+    )) AS DOUBLE) AS "t1"
 FROM (
   SELECT
     *

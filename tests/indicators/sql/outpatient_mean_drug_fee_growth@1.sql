@@ -7,11 +7,11 @@ SELECT
   "t1"."dept_id" AS "department",
   EXTRACT(year FROM "t1"."visit_time") AS "_y",
   EXTRACT(month FROM "t1"."visit_time") AS "_m",
-  SUM("t1"."drug_fee") FILTER(WHERE
+  CAST(SUM("t1"."drug_fee") FILTER(WHERE
     COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
     AND NOT (
       COALESCE("t1"."is_cancelled", FALSE)
-    )) AS "t0",
+    )) AS DOUBLE) AS "t0",
   COUNT(*) FILTER(WHERE
     COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
     AND NOT (
@@ -38,11 +38,11 @@ SELECT
   "t1"."dept_id" AS "department",
   EXTRACT(year FROM "t1"."visit_time") AS "_y",
   EXTRACT(month FROM "t1"."visit_time") AS "_m",
-  SUM("t1"."drug_fee") FILTER(WHERE
+  CAST(SUM("t1"."drug_fee") FILTER(WHERE
     COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
     AND NOT (
       COALESCE("t1"."is_cancelled", FALSE)
-    )) AS "t0",
+    )) AS DOUBLE) AS "t0",
   COUNT(*) FILTER(WHERE
     COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
     AND NOT (
