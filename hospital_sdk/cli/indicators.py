@@ -396,8 +396,13 @@ def cases(
         cat = _catalog(catalog)
         with _open(home) as lake:
             frame = drill(cat, ref, lake, period=period, where=cells, limit=limit)
-    counted = int((frame["in_numerator"] | frame["in_denominator"]).sum()) if len(frame) else 0
-    _out().print(f"{len(frame):,} records, {counted:,} counted", markup=False, highlight=False)
+    if "in_use" in frame:  # a reported indicator: its submissions
+        counted, what = int(frame["in_use"].sum()), "in use"
+    else:
+        counted = int((frame["in_numerator"] | frame["in_denominator"]).sum()) if len(
+            frame) else 0
+        what = "counted"
+    _out().print(f"{len(frame):,} records, {counted:,} {what}", markup=False, highlight=False)
     if out is not None:
         _write(frame, out)
     elif len(frame):

@@ -289,3 +289,19 @@ def test_contract_markdown_is_the_data_dictionary(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert text == data_dictionary()
     assert "## inpatient_stay" in text and "## Indicators reading each column" in text
+
+
+def test_cases_of_a_reported_indicator_lists_its_submissions(tmp_path):
+    from hospital_sdk.indicators.reported import ReportedIndicator, ReportedRule
+    from hospital_sdk.indicators.submissions import read_entries, store_entries
+
+    form = tmp_path / "reported_2024.csv"
+    form.write_text("institution_id,period,indicator_id,version,value\n"
+                    "H01,2024,emr_level,1,5\nH02,2024,emr_level,1,\n", encoding="utf-8")
+    emr = ReportedIndicator("emr_level", "1", "电子病历", "EMR level",
+                            ReportedRule("level", "level", minimum=0, maximum=8))
+    with Lakehouse.open(tmp_path / "lake") as lake:
+        store_entries(lake, read_entries(form, {"emr_level": emr}))
+    result = run("cases", "emr_level", "--period", "2024", "--home", str(tmp_path / "lake"))
+    assert result.exit_code == 0, result.output
+    assert "1 records, 1 in use" in result.output  # H02 left it blank: nothing stored
