@@ -66,7 +66,7 @@ from hospital_sdk.indicators.reported import (
 )
 from hospital_sdk.indicators.submissions import ReportedLoad, read_entries, store_entries
 from hospital_sdk.store.catalog import CATALOG
-from hospital_sdk.store.tables import ident
+from hospital_sdk.store.tables import append_rows, ident
 
 if TYPE_CHECKING:  # pragma: no cover
     from hospital_sdk.indicators.catalog import Catalog
@@ -281,11 +281,7 @@ def _store_rejects(lake: Lakehouse, name: str, load: ReportedLoad) -> int:
         duck.execute(f"DELETE FROM {target} WHERE file = ?", [name])
         if not n:
             return 0
-        duck.register(stage, rows)
-        try:
-            return int(duck.execute(f"INSERT INTO {target} BY NAME FROM {stage}").fetchone()[0])
-        finally:
-            duck.unregister(stage)
+        return append_rows(duck, target, rows, stage)
 
     try:
         return lake.write(work, description=f"store the rejected rows of {name} "

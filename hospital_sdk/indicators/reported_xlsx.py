@@ -31,9 +31,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -44,6 +42,7 @@ from xml.etree import ElementTree
 import xlsxwriter
 
 from hospital_sdk.errors import ReportedValueError
+from hospital_sdk.store.files import replace_file
 
 if TYPE_CHECKING:  # pragma: no cover
     from hospital_sdk.indicators.reported import ReportedRule
@@ -288,28 +287,11 @@ def read_file(path: Path) -> tuple[list[tuple[int, list[Any]]], str]:
 
 
 def _write_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` so readers see the old file or the new one, never a part.
-
-    The same as :func:`hospital_sdk.reports.files.write_atomic`, repeated because computing
-    code (``indicators``) does not import presenting code (``reports``).
-    """
-    tmp: str | None = None
+    """Write ``data`` so readers see the old file or the new one, never a part."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        tmp = None
+        return replace_file(path, data)
     except OSError as exc:
         raise ReportedValueError(f"cannot write the template {str(path)!r}: {exc}") from exc
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def read_rows(path: Path, sheet: str = DATA_SHEET, *,

@@ -45,7 +45,7 @@ from hospital_sdk.indicators.reported_xlsx import number_text as _num
 from hospital_sdk.indicators.reported_xlsx import read_file
 from hospital_sdk.model.contract import suggest
 from hospital_sdk.store.catalog import CATALOG
-from hospital_sdk.store.tables import ident
+from hospital_sdk.store.tables import append_rows, ident
 
 if TYPE_CHECKING:  # pragma: no cover
     from hospital_sdk.store import Lakehouse
@@ -291,11 +291,7 @@ def store_entries(lake: Lakehouse, load: ReportedLoad, *,
         if duck.execute(f"SELECT count(*) FROM {target} WHERE source_sha256 = ?",
                         [load.sha256]).fetchone()[0] or not n:
             return 0
-        duck.register(stage, rows)
-        try:
-            return int(duck.execute(f"INSERT INTO {target} BY NAME FROM {stage}").fetchone()[0])
-        finally:
-            duck.unregister(stage)
+        return append_rows(duck, target, rows, stage)
 
     try:
         return lake.write(work, description=f"store reported values of {load.file.name} "

@@ -24,13 +24,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hospital_sdk.errors import ReportError
+from hospital_sdk.store.files import replace_file
 
 MANIFEST_SUFFIX = "_manifest.json"
 """A report's manifest is ``<report>_manifest.json`` next to its files."""
@@ -90,24 +90,10 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> WrittenFile
     """
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    tmp_name: str | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                        dir=target.parent)
-        with os.fdopen(fd, "wb") as out:
-            out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
-        # mkstemp creates the file readable by its owner only; a report is meant to be shared.
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-        tmp_name = None
+        replace_file(target, payload)
     except OSError as exc:
         raise ReportError(f"cannot write report file {str(target)!r}: {exc}") from exc
-    finally:
-        if tmp_name is not None and os.path.exists(tmp_name):
-            os.unlink(tmp_name)
     return WrittenFile(target, hashlib.sha256(payload).hexdigest(), len(payload))
 
 

@@ -100,6 +100,19 @@ def check_columns(actual: Columns | None, expected: Columns, target: str) -> boo
     return True
 
 
+def append_rows(duck: duckdb.DuckDBPyConnection, target: str, rows: pa.Table | pd.DataFrame,
+                stage: str) -> int:
+    """``INSERT INTO target BY NAME`` the Python ``rows``, read through a view named ``stage``
+    (registered for the statement only); returns the number of rows inserted. Called inside a
+    :meth:`~hospital_sdk.store.Lakehouse.write` transaction."""
+    duck.register(stage, rows)
+    try:
+        return int(duck.execute(f"INSERT INTO {target} BY NAME FROM {ident(stage)}")
+                   .fetchone()[0])
+    finally:
+        duck.unregister(stage)
+
+
 @dataclass(frozen=True)
 class RowSource:
     """Rows to write: a query DuckDB runs itself, or a Python table registered as a view."""
