@@ -1,0 +1,260 @@
+"""Computing an edition on a tiny hand-made group, every expected number worked out by hand.
+
+Institution H1 (H2 has one 2025 stay; H9 has nothing)::
+
+    stay  discharged   dept  surgery  elective  complication  total cost
+    S1    2025-01-15   SUR   yes      yes       yes           1000
+    S2    2025-01-20   MED   no                               2000
+    S4    2025-02-10   SUR   no                               4000
+    S3    2025-03-03   SUR   yes      no        no            3000
+    P1    2024-05-01   SUR   yes      yes       no            1000
+    P2    2024-06-01   MED   no                               2000
+    P3    2024-07-01   MED   no                               3000
+    O1    2023-09-01   MED   no                               2500
+    T1    2025-06-01   MED   no (H2)                           500
+
+    visits: 2025 six outpatient + one cancelled outpatient + one emergency; 2024 three
+    outpatient. Reported EMR level: H1 2024 = 4, 2025 = 5.
+
+Tertiary 2024 edition, period 2025 (prior 2024):
+
+* item 4 出院患者手术占比 — H1 2/4 = 50 %, prior 1/3 = 33.33 %, change +16.67, +50 %;
+  H2 0/1 = 0 %, prior: no records.
+* item 1 门诊人次数与出院人次数比 — H1 6/4 = 1.5, prior 3/3 = 1.0, change +0.5, +50 %.
+* item 8 手术患者并发症发生率 (@2: elective only) — H1 1/1 = 100 %, prior 0/1 = 0 %: change +100,
+  change % null (prior 0). The 2019 edition (@1: every surgical patient) gives 1/2 = 50 %.
+* item 40 住院次均费用增幅 — mean cost 2025 10000/4 = 2500, 2024 6000/3 = 2000, 2023 2500:
+  growth 2025 (2500−2000)/2000 = +25 %, 2024 (2000−2500)/2500 = −20 %: change +45, +225 %.
+* item 24 电子病历应用功能水平分级 (reported) — H1 5, prior 4, change +1, +25 %; H2 none.
+* item 2 下转患者人次数 — no catalog indicator: not computable with the edition's reason.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hospital_sdk.assessments import compute as compute_module
+from hospital_sdk.assessments.compute import compute_edition
+from hospital_sdk.assessments.editions import Edition, edition
+from hospital_sdk.assessments.result import ITEM_COLUMNS, SCORE_COLUMNS
+from hospital_sdk.errors import IndicatorError
+from hospital_sdk.indicators import fact_memtable, load_catalog
+from hospital_sdk.indicators.catalog import Catalog
+
+STAYS = [  # id, institution, discharged, dept, surgery, elective, complication, cost
+    ("S1", "H1", "2025-01-15", "SUR", True, True, True, 1000),
+    ("S2", "H1", "2025-01-20", "MED", False, False, False, 2000),
+    ("S4", "H1", "2025-02-10", "SUR", False, False, False, 4000),
+    ("S3", "H1", "2025-03-03", "SUR", True, False, False, 3000),
+    ("P1", "H1", "2024-05-01", "SUR", True, True, False, 1000),
+    ("P2", "H1", "2024-06-01", "MED", False, False, False, 2000),
+    ("P3", "H1", "2024-07-01", "MED", False, False, False, 3000),
+    ("O1", "H1", "2023-09-01", "MED", False, False, False, 2500),
+    ("T1", "H2", "2025-06-01", "MED", False, False, False, 500),
+]
+VISITS = ([("2025-04-01", "outpatient", False)] * 6 + [("2025-04-02", "outpatient", True),
+                                                       ("2025-04-03", "emergency", False)]
+          + [("2024-04-01", "outpatient", False)] * 3)
+
+
+def _source() -> dict[str, Any]:
+    stays = fact_memtable("stay_fact", [
+        {"institution_id": inst, "stay_id": sid, "discharge_time": f"{day}T10:00:00",
+         "discharge_dept_id": dept, "has_surgery": op, "has_elective_surgery": elective,
+         "has_complication_not_poa": comp, "total_cost": cost, "is_newborn": False}
+        for sid, inst, day, dept, op, elective, comp, cost in STAYS])
+    visits = fact_memtable("visit_fact", [
+        {"institution_id": "H1", "visit_id": f"V{i}", "visit_time": f"{day}T09:00:00",
+         "visit_type": kind, "is_cancelled": cancelled, "dept_id": "SUR"}
+        for i, (day, kind, cancelled) in enumerate(VISITS)])
+    return {"stay_fact": stays, "visit_fact": visits,
+            "procedure_fact": fact_memtable("procedure_fact")}
+
+
+REPORTED = pd.DataFrame({
+    "institution_id": ["H1", "H1"], "period": ["2024", "2025"],
+    "indicator_id": ["emr_level", "emr_level"], "version": ["1", "1"],
+    "value_number": [4.0, 5.0], "value_text": [None, None], "unit": ["级", "级"],
+    "source_file": ["reported_2024.csv", "reported_2025.csv"],
+    "submitted_at": [datetime(2025, 1, 5, tzinfo=UTC), datetime(2026, 1, 5, tzinfo=UTC)]})
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def tertiary() -> Edition:
+    return edition("tertiary", "2024")
+
+
+@pytest.fixture(scope="module")
+def result(catalog: Catalog, tertiary: Edition) -> Any:
+    return compute_edition(catalog, tertiary, _source(), period="2025", reported=REPORTED)
+
+
+def _row(result: Any, item: str, institution: str) -> pd.Series:
+    items = result.items
+    found = items[(items["item"] == item) & (items["institution"] == institution)]
+    assert len(found) == 1
+    return found.iloc[0]
+
+
+def _numbers(row: pd.Series) -> list[float]:
+    return [round(float(row[c]), 4) for c in ("value", "prior_value", "change", "change_pct")]
+
+
+def test_the_result_has_every_item_for_every_institution(result: Any) -> None:
+    assert (result.assessment, result.edition, result.period) == ("tertiary", "2024", "2025")
+    assert result.name_zh == "国家三级公立医院绩效考核"
+    assert len(result.items) == 56 * 2
+    assert set(result.items["institution"]) == {"H1", "H2"}
+    assert list(result.items.columns[:len(ITEM_COLUMNS)]) == list(ITEM_COLUMNS)
+    assert result.items[list(SCORE_COLUMNS)].isna().all().all()
+    assert result.tiers.empty and result.quality.empty
+    assert (result.items["status"].isin(["ok", "not_computable"])).all()
+    not_ok = result.items[result.items["status"] != "ok"]
+    assert not_ok["reason"].notna().all() and (not_ok["reason"] != "").all()
+    assert result.items["prior_period"].eq("2024").all()
+
+
+def test_surgery_share(result: Any) -> None:
+    h1 = _row(result, "4", "H1")
+    assert _numbers(h1) == [50.0, 33.3333, 16.6667, 50.0]
+    assert (h1["numerator"], h1["denominator"]) == (2.0, 4.0)
+    assert (h1["indicator_id"], h1["version"], h1["national_monitoring"]) == (
+        "surgery_share", "1", True)
+    assert (h1["dimension_zh"], h1["sub_dimension_zh"], h1["direction"]) == (
+        "医疗质量", "功能定位", "higher_better")
+    h2 = _row(result, "4", "H2")
+    assert h2["value"] == 0.0 and h2["status"] == "ok"
+    assert np.isnan(h2["prior_value"]) and np.isnan(h2["change"])
+
+
+def test_outpatient_discharge_ratio(result: Any) -> None:
+    assert _numbers(_row(result, "1", "H1")) == [1.5, 1.0, 0.5, 50.0]
+
+
+def test_complication_rate_follows_the_editions_version(catalog: Catalog, result: Any) -> None:
+    h1 = _row(result, "8", "H1")
+    assert h1["version"] == "2"
+    assert [h1["value"], h1["prior_value"], h1["change"]] == [100.0, 0.0, 100.0]
+    assert np.isnan(h1["change_pct"])  # the prior is 0
+    old = compute_edition(catalog, edition("tertiary", "2019"), _source(), period=2025,
+                          reported=REPORTED)
+    row = _row(old, "8", "H1")
+    assert (row["version"], row["value"], row["numerator"], row["denominator"]) == (
+        "1", 50.0, 1.0, 2.0)
+    assert old.assumptions[0] == ("edition 2019 applies to data years 2019–2019; computed for "
+                                  "2025 for comparison")
+    assert "增1" not in set(old.items["item"]) and len(old.items) == 55 * 2
+
+
+def test_mean_cost_growth(result: Any) -> None:
+    assert _numbers(_row(result, "40", "H1")) == [25.0, -20.0, 45.0, 225.0]
+    h2 = _row(result, "40", "H2")
+    assert (h2["status"], h2["reason"]) == ("not_computable", "no value in the period before")
+
+
+def test_reported_item(result: Any) -> None:
+    h1 = _row(result, "24", "H1")
+    assert _numbers(h1) == [5.0, 4.0, 1.0, 25.0]
+    h2 = _row(result, "24", "H2")
+    assert (h2["status"], h2["reason"]) == ("not_computable", "no reported value")
+    assert result.reported[["item", "institution", "period", "value", "source_file",
+                            "status"]].values.tolist() == [
+        ["24", "H1", "2024", 4.0, "reported_2024.csv", "ok"],
+        ["24", "H1", "2025", 5.0, "reported_2025.csv", "ok"]]
+
+
+def test_an_item_without_an_indicator_carries_the_editions_reason(result: Any,
+                                                                    tertiary: Edition) -> None:
+    reason = tertiary.item("2").missing.reason
+    for inst in ("H1", "H2"):
+        row = _row(result, "2", inst)
+        assert (row["status"], row["reason"]) == ("not_computable", reason)
+        assert pd.isna(row["indicator_id"]) and np.isnan(row["value"])
+        assert (row["name_zh"], row["direction"], row["unit"]) == (
+            "下转患者人次数（门急诊、住院）", "higher_better", "人次")
+        assert row["notes"].endswith("\ninputs: visit_fact.down_referral + stay_fact "
+                                     "down-referred discharges")
+
+
+def test_national_reference_and_weights(result: Any) -> None:
+    row = _row(result, "3", "H1")
+    assert row["national_reference"] == 14.2
+    assert row["national_reference_note"].startswith("2022: 全国三级公立医院 2022 [C:P23]")
+    assert result.items["weight"].eq(1.0).all()
+
+
+def test_departments_and_trend(result: Any) -> None:
+    deps = result.departments
+    share = deps[(deps["item"] == "4") & (deps["institution"] == "H1")]
+    assert share[["department", "numerator", "denominator"]].values.tolist() == [
+        ["MED", 0.0, 1.0], ["SUR", 2.0, 3.0]]
+    assert share["department_name_zh"].isna().all()  # no lakehouse: no department table
+    assert not deps["suppressed"].any() and deps["funnel_flag"].isna().all()
+    assert "24" not in set(deps["item"])  # a reported item has no departments
+    trend = result.trend
+    months = trend[(trend["item"] == "4") & (trend["institution"] == "H1")]
+    assert months[["period", "value"]].values.tolist() == [
+        ["2025-01", 50.0], ["2025-02", 0.0], ["2025-03", 100.0]]
+
+
+def test_named_institutions_get_a_row_even_without_data(catalog: Catalog,
+                                                       tertiary: Edition) -> None:
+    out = compute_edition(catalog, tertiary, _source(), period="2025",
+                          institutions=["H1", "H9"], reported=REPORTED)
+    assert set(out.items["institution"]) == {"H1", "H9"}
+    assert set(out.departments["institution"]) == {"H1"}
+    assert _row(out, "4", "H9")["reason"] == "no records for this institution in the period"
+    assert _row(out, "24", "H9")["reason"] == "no reported value"
+
+
+def test_one_engine_call_per_question(monkeypatch: pytest.MonkeyPatch, catalog: Catalog,
+                                      tertiary: Edition) -> None:
+    calls: list[tuple[str, Any, int]] = []
+    real = compute_module.compute
+
+    def spy(catalog: Catalog, indicators: Any, source: Any, **kw: Any) -> pd.DataFrame:
+        calls.append((kw["period"], kw["by"], len(indicators)))
+        return real(catalog, indicators, source, **kw)
+
+    monkeypatch.setattr(compute_module, "compute", spy)
+    compute_edition(catalog, tertiary, _source(), period="2025", reported=REPORTED)
+    refs = len(tertiary.refs)
+    reported = sum(catalog.get(r).kind == "reported" for r in tertiary.refs)
+    assert calls == [("2025", "institution", refs), ("2024", "institution", refs),
+                     ("2025", ["institution", "department"], refs - reported),
+                     ("2025", ["institution", "month"], refs - reported)]
+
+
+def test_the_period_must_be_a_year(catalog: Catalog, tertiary: Edition) -> None:
+    with pytest.raises(IndicatorError, match=r"^period '2025-03' is not a year \(YYYY\)"):
+        compute_edition(catalog, tertiary, _source(), period="2025-03")
+
+
+DEMO = Path("/tmp/demo2/lake")
+
+
+@pytest.mark.skipif(not DEMO.is_dir(), reason="the demo lakehouse /tmp/demo2/lake is absent")
+def test_smoke_on_the_demo_lakehouse(catalog: Catalog, tertiary: Edition) -> None:
+    from hospital_sdk.store import Lakehouse
+
+    lake = Lakehouse.open(DEMO, read_only=True)
+    out = compute_edition(catalog, tertiary, lake, period="2025")
+    institutions = out.items["institution"].nunique()
+    assert institutions >= 1 and len(out.items) == 56 * institutions
+    ok = out.items[out.items["status"] == "ok"]
+    assert set(ok["item"]) >= {"1", "4", "8", "17", "24"}
+    assert out.items.loc[out.items["status"] != "ok", "reason"].notna().all()
+    assert out.departments["department_name_zh"].notna().any()
+    assert not out.reported.empty and out.reported["source_file"].notna().all()
+    assert not out.quality.empty
