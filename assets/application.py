@@ -11,6 +11,10 @@
     every fact-based indicator of the catalog (``national_assessments/``) by institution ×
     department × month, month-partitioned like the facts it reads
     (:mod:`hospital_sdk.indicators.results`), as ``lake.application.indicator_value``.
+``assessment_report``
+    every national assessment (tertiary, secondary, high-quality) in the edition in force for
+    the latest complete year, computed, scored and exported (xlsx, HTML, PDF) under
+    ``<home>/reports/assessment`` (:func:`hospital_sdk.reports.edition_report.report_edition`).
 """
 
 
@@ -19,14 +23,20 @@ import dagster as dg
 from assets.aggregated import KEYS as AGGREGATED
 from assets.cleaned import KEYS as CLEANED
 from assets.raw import KEYS as RAW
+from assets.reported import KEY as REPORTED
 from assets.resources import POOL, LakeResource
+from hospital_sdk.assessments.compute import latest_complete_year
+from hospital_sdk.assessments.editions import load_assessments
+from hospital_sdk.indicators import load_catalog
 from hospital_sdk.indicators.results import refresh_indicator_values
 from hospital_sdk.quality.scorecard import latest_scorecard, write_scorecard
 from hospital_sdk.reports import write_activity_report, write_quality_report
+from hospital_sdk.reports.edition_report import report_edition
 
 GROUP = "application"
 KEYS = {name: dg.AssetKey([GROUP, name])
-        for name in ("quality_scorecard", "activity_report", "indicator_value")}
+        for name in ("quality_scorecard", "activity_report", "indicator_value",
+                     "assessment_report")}
 FACTS_READ = ("stay_fact", "procedure_fact", "visit_fact")
 
 
@@ -82,6 +92,26 @@ def _indicator_value(months: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     return indicator_value
 
 
+@dg.asset(key=KEYS["assessment_report"], group_name=GROUP, kinds={"html", "xlsx", "pdf"},
+          deps=[*(AGGREGATED[f] for f in FACTS_READ), REPORTED, CLEANED["department"],
+                KEYS["quality_scorecard"]])
+def assessment_report(lake: LakeResource) -> dg.MaterializeResult:
+    """The national assessments (tertiary, secondary, high-quality) for the latest complete year,
+    each in the edition in force then: computed, scored and exported as xlsx, HTML and PDF."""
+    year = latest_complete_year(lake.lake)
+    if year is None:
+        return dg.MaterializeResult(metadata={"skipped": "no complete year of discharges"})
+    catalog = load_catalog()
+    written, notes = [], {}
+    for assessment in load_assessments(catalog=catalog).values():
+        edition = assessment.edition(year=int(year))
+        _, files = report_edition(catalog, edition, lake.lake, period=year,
+                                  out_dir=lake.reports_folder / "assessment")
+        written += list(files)
+        notes[f"{assessment.id} {edition.edition}"] = files.pdf.message if files.pdf else ""
+    return dg.MaterializeResult(metadata={"year": year, **notes, **_files_metadata(written)})
+
+
 def build(months: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     """Every application-layer asset, monthly ones on ``months``."""
-    return [quality_scorecard, activity_report, _indicator_value(months)]
+    return [quality_scorecard, activity_report, _indicator_value(months), assessment_report]

@@ -70,12 +70,13 @@ from hospital_sdk.assessments.result import (
 from hospital_sdk.errors import IndicatorError
 from hospital_sdk.indicators.catalog import Catalog
 from hospital_sdk.indicators.engine import compute
+from hospital_sdk.indicators.facts import fact_table
 from hospital_sdk.indicators.selection import reported_values
 from hospital_sdk.indicators.spec import Indicator
 from hospital_sdk.quality.scorecard import latest_scorecard
 from hospital_sdk.store import Lakehouse
 
-__all__ = ["compute_edition"]
+__all__ = ["compute_edition", "latest_complete_year"]
 
 _CELL = ("numerator", "denominator", "value", "status", "reason")
 _NO_RECORDS = "no records for this institution in the period"
@@ -348,3 +349,22 @@ def compute_edition(catalog: Catalog, edition: Edition, source: Any, *, period: 
         reported=_reported(edition, indicators, reported, (year, prior), insts, explicit),
         quality=_quality(source, year), assumptions=tuple(assumptions))
     return result.check()
+
+
+def latest_complete_year(source: Any) -> str | None:
+    """The latest calendar year whose twelve months all have discharges in ``stay_fact`` (the
+    year an assessment report is written for), or ``None`` when no year is complete.
+
+    >>> from hospital_sdk.indicators.facts import fact_memtable
+    >>> stays = fact_memtable("stay_fact", [
+    ...     {"institution_id": "H1", "stay_id": f"S{m}", "discharge_time": f"2024-{m:02d}-15"}
+    ...     for m in range(1, 13)] + [{"institution_id": "H1", "stay_id": "T1",
+    ...                                "discharge_time": "2025-01-15"}])
+    >>> latest_complete_year({"stay_fact": stays})
+    '2024'
+    """
+    stays = fact_table(source, "stay_fact")
+    months = stays.select(y=stays.discharge_time.year(), m=stays.discharge_time.month()) \
+        .distinct().group_by("y").aggregate(n=lambda t: t.count())
+    full = months.filter(months.n == 12).y.max().execute()
+    return None if full is None or pd.isna(full) else str(int(full))

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from hospital_sdk.cli.assess import app as assess_app
 from hospital_sdk.cli.indicators import app as indicators_app
 from hospital_sdk.cli.progress import GenerationProgress, LoadProgress, StepProgress
 from hospital_sdk.config import Settings
@@ -32,6 +33,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(indicators_app, name="indicators")
+app.add_typer(assess_app, name="assess")
 console = Console()
 err = Console(stderr=True)
 
@@ -239,7 +241,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 20240101,
 ) -> None:
     """The main job on the embedded default: synthetic group → source files → the whole asset
-    graph (raw → cleaned → aggregated → application: quality scorecard and report files)."""
+    graph (raw → cleaned → aggregated → application: quality scorecard, indicator values, the
+    national-assessment reports) → prints where the report files are."""
     source = workdir / "source"
     generate(source, scale=scale, years=None, seed=seed, fmt="parquet", defects=False,
              defect_rate=0.002, gbk=None)
@@ -250,6 +253,11 @@ def demo(
     console.print(f"[bold green]demo done[/]: source files in {source}; lakehouse in "
                   f"{settings.home} (open it with hospital_sdk.connect("
                   f"{str(settings.home)!r})); reports in {settings.home / 'reports'}")
+    reports = sorted((settings.home / "reports" / "assessment").glob("assessment_*"))
+    if reports:
+        console.print("[bold]national assessment reports[/] (the latest complete year):")
+        for path in reports:
+            console.print(f"  {path}", markup=False, highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console-script entry point

@@ -34,6 +34,8 @@ from hospital_sdk.reports.activity_report import (
     activity_by_institution_month,
     write_activity_report,
 )
+from hospital_sdk.reports.assessment_report import write_assessment_report
+from hospital_sdk.reports.edition_report import report_edition
 from hospital_sdk.reports.files import WrittenFile, verify_manifest, write_atomic, write_manifest
 from hospital_sdk.reports.html import Figure, Section, Table, page_html, write_page
 from hospital_sdk.reports.inputs import refuse_patient_identifiers
@@ -50,6 +52,7 @@ __all__ = [
     "ACTIVITY_COLUMNS", "QUALITY_COLUMNS", "RATIOS", "Figure", "Section", "Sheet", "Table",
     "WrittenFile", "activity_by_department", "activity_by_institution_month", "failed_heatmap",
     "page_html", "quality_issues", "quality_summary", "refuse_patient_identifiers",
+    "report_edition", "write_assessment_report",
     "verify_manifest", "workbook_bytes", "write_activity_report", "write_atomic",
     "write_manifest", "write_page", "write_quality_report", "write_workbook",
 ]
