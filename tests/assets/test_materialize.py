@@ -59,7 +59,13 @@ def test_every_layer_is_materialized_and_reconciled(group: Settings) -> None:
         assert raw == manifest["row_counts"]["inpatient_stay"]
     reports = group.home / "reports"
     for name in ("quality/quality_scorecard.xlsx", "quality/quality_scorecard.html",
-                 "activity/activity_summary.xlsx", "activity/activity_summary.html"):
+                 "activity/activity_summary.xlsx", "activity/activity_summary.html",
+                 # every assessment in the edition in force for 2025, the latest complete year
+                 "assessment/assessment_tertiary_2024_2025.xlsx",
+                 "assessment/assessment_tertiary_2024_2025.html",
+                 "assessment/assessment_tertiary_2024_2025.pdf",
+                 "assessment/assessment_secondary_2020_2025.xlsx",
+                 "assessment/assessment_high_quality_2022_2025.html"):
         assert (reports / name).stat().st_size > 0, name
 
 
