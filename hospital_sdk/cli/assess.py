@@ -11,7 +11,7 @@ period under both editions and lists what changed, item by item, and why.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,6 +30,10 @@ from hospital_sdk.cli.indicators import (
     _write,
 )
 
+if TYPE_CHECKING:
+    from hospital_sdk.assessments.editions import Assessment
+    from hospital_sdk.indicators.catalog import Catalog
+
 app = typer.Typer(help="National assessments: compute, score and export an edition "
                        "(xlsx, HTML, PDF); compare editions.", invoke_without_command=True,
                   no_args_is_help=False)
@@ -38,6 +42,18 @@ AssessmentOption = Annotated[str, typer.Option(
     "--assessment", "-a", help="tertiary, secondary or high_quality.")]
 YearOption = Annotated[str | None, typer.Option(
     "--period", "-p", help="Data year (default: the latest complete year in the lakehouse).")]
+
+
+def _assessment(assessment: str, catalog: Path | None) -> tuple[Catalog, Assessment]:
+    """The catalog and the assessment ``assessment`` of it (exit 2 when there is none)."""
+    from hospital_sdk.assessments.editions import load_assessments
+
+    cat = _catalog(catalog)
+    assessments = load_assessments(_root(catalog), catalog=cat)
+    if assessment not in assessments:
+        raise _exit(f"unknown assessment {assessment!r}; known: "
+                    + ", ".join(sorted(assessments)), 2)
+    return cat, assessments[assessment]
 
 
 def _year(period: str | None, lake: object) -> str:
@@ -73,19 +89,14 @@ def assess(
         return
     if lang not in ("zh", "en"):
         raise _exit(f"--lang must be zh or en, not {lang!r}", 2)
-    from hospital_sdk.assessments.editions import load_assessments
     from hospital_sdk.config import Settings
     from hospital_sdk.reports.edition_report import report_edition
 
     with _errors():
-        cat = _catalog(catalog)
-        assessments = load_assessments(_root(catalog), catalog=cat)
-        if assessment not in assessments:
-            raise _exit(f"unknown assessment {assessment!r}; known: "
-                        + ", ".join(sorted(assessments)), 2)
+        cat, found = _assessment(assessment, catalog)
         with _open(home) as lake:
             year = _year(period, lake)
-            chosen = assessments[assessment].edition(edition, year=int(year))
+            chosen = found.edition(edition, year=int(year))
             folder = out or Settings(home=home or Settings().home).home / "reports" / "assessment"
             result, files = report_edition(cat, chosen, lake, period=year, out_dir=folder,
                                            institutions=institution or None, lang=lang,
@@ -116,20 +127,14 @@ def diff(
     _check_out(out)
     from hospital_sdk.assessments.compare import diff_editions
     from hospital_sdk.assessments.compute import compute_edition
-    from hospital_sdk.assessments.editions import load_assessments
 
     with _errors():
-        cat = _catalog(catalog)
-        assessments = load_assessments(_root(catalog), catalog=cat)
-        if assessment not in assessments:
-            raise _exit(f"unknown assessment {assessment!r}; known: "
-                        + ", ".join(sorted(assessments)), 2)
-        known = sorted(assessments[assessment].editions.values(),
-                       key=lambda e: (e.valid_from or 0, e.edition))
+        cat, found = _assessment(assessment, catalog)
+        known = sorted(found.editions.values(), key=lambda e: (e.valid_from or 0, e.edition))
         labels = list(editions) if editions else [e.edition for e in known[-2:]]
         if len(labels) != 2:
             raise _exit(f"{assessment} has {len(known)} edition(s): nothing to compare", 2)
-        a, b = (assessments[assessment].edition(label) for label in labels)
+        a, b = (found.edition(label) for label in labels)
         with _open(home) as lake:
             year = _year(period, lake)
             ra = compute_edition(cat, a, lake, period=year)
