@@ -271,9 +271,13 @@ def _reported(world: World, report: GenerationReport, formats: tuple[str, ...],
 
 def _entries(out: Path, world: World, reported: dict[str, pa.Table]) -> list[Path]:
     """The reported indicators' entry forms, filled from the reported tables
-    (:mod:`hospital_sdk.synth.reported_entries`)."""
+    (:mod:`hospital_sdk.synth.reported_entries`), with the wards and their beds (quality-nursing
+    coverage, pharmacists per 100 beds)."""
     from hospital_sdk.synth.reported_entries import write_entries
-    return write_entries(out, reported, institutions=world.member_ids, years=world.years)
+    master = world.tables()
+    wards = {name: master[name] for name in ("ward", "ward_beds")}
+    return write_entries(out, {**reported, **wards}, institutions=world.member_ids,
+                         years=world.years)
 
 
 def _check_complete(report: GenerationReport) -> None:

@@ -15,6 +15,13 @@ debt_to_asset_ratio        ``finance_statement`` of period ``YYYY``:
 physician_nurse_ratio      ``hr_snapshot`` of 31 December: ``registered_nurses /
                            registered_physicians`` — the X of 1:X (nurses per physician),
                            to 0.01 (half up)
+(the others)               :data:`SOURCES`: finance ratios of the year's statement
+                           (personnel, energy per 10,000 yuan, medical surplus, training
+                           spend, medical revenue growth over the year before's), 31 December
+                           HR shares, satisfaction scores, national-scheme EQA items passed,
+                           research money per 100 technicians, qualitative grades (yes/no as
+                           是/否), and from the master ``ward``/``ward_beds`` tables the
+                           quality-nursing ward coverage and pharmacists per 100 open beds
 =========================  ===============================================================
 
 A reported indicator without a source here, or whose source has no value for an institution
@@ -130,17 +137,199 @@ def _physician_nurse_ratio(tables: Tables, year: int) -> pd.Series:
     return out.dropna()
 
 
+def _finance(tables: Tables, year: int, lines: Sequence[str]) -> pd.DataFrame:
+    """The year's statement lines ``lines`` of each institution (columns; missing lines NaN)."""
+    f = tables["finance_statement"]
+    return _wide(f[f["period"].astype(str) == str(year)], "line_code", "amount").reindex(
+        columns=list(lines))
+
+
+def _finance_ratio(top: str, bottom: str, scale: int) -> Callable[[Tables, int], pd.Series]:
+    """``top / bottom × scale`` of the year's finance statement, to 0.01."""
+    def values(tables: Tables, year: int) -> pd.Series:
+        lines = _finance(tables, year, (top, bottom))
+        out = pd.Series({i: _ratio(r[top], r[bottom], scale) for i, r in lines.iterrows()},
+                        dtype=object)
+        return out.dropna()
+    return values
+
+
+def _medical_revenue_growth(tables: Tables, year: int) -> pd.Series:
+    # needs the year before's statement: the first generated year is left blank
+    now = _finance(tables, year, ("medical_revenue",))["medical_revenue"]
+    before = _finance(tables, year - 1, ("medical_revenue",))["medical_revenue"]
+    out = pd.Series({i: None if i not in before.index or pd.isna(before[i]) else _ratio(
+        Decimal(str(v)) - Decimal(str(before[i])), before[i], 100) for i, v in now.items()},
+        dtype=object)
+    return out.dropna()
+
+
+def _hr(tables: Tables, year: int, metrics: Sequence[str]) -> pd.DataFrame:
+    """``hr_snapshot`` of 31 December of ``year``, one column per metric."""
+    hr = tables["hr_snapshot"]
+    day = pd.to_datetime(hr["snapshot_date"])
+    return _wide(hr[(day == pd.Timestamp(year, 12, 31)).to_numpy()], "metric_code",
+                 "value").reindex(columns=list(metrics))
+
+
+def _hr_share(tops: Sequence[str], bottom: str) -> Callable[[Tables, int], pd.Series]:
+    """``sum(tops) / bottom × 100`` of the 31 December snapshot, to 0.01."""
+    def values(tables: Tables, year: int) -> pd.Series:
+        counts = _hr(tables, year, (*tops, bottom))
+        top = counts[list(tops)].sum(axis=1, min_count=len(tops))
+        out = pd.Series({i: _ratio(top[i], r[bottom], 100) for i, r in counts.iterrows()},
+                        dtype=object)
+        return out.dropna()
+    return values
+
+
+def _survey(kind: str) -> Callable[[Tables, int], pd.Series]:
+    def values(tables: Tables, year: int) -> pd.Series:
+        s = _of_year(tables["satisfaction_score"], year)
+        return s[s["survey_type"] == kind].set_index("institution_id")["score"]
+    return values
+
+
+def _eqa_items_passed(tables: Tables, year: int) -> pd.Series:
+    # items of the national (NCCL) scheme the laboratory took part in and passed, each once
+    e = _of_year(tables["eqa_result"], year)
+    national = e[e["scheme"] == "national"]
+    passed = national["participated"].astype(bool) & national["passed"].fillna(False).astype(bool)
+    counts = national[passed.to_numpy()].groupby("institution_id")["item_code"].nunique()
+    return counts.reindex(national["institution_id"].unique(), fill_value=0).astype(int)
+
+
+def _per_100_technicians(kind: str) -> Callable[[Tables, int], pd.Series]:
+    """``research_funding`` amounts of ``kind`` (yuan) in 10,000 yuan × 100 ÷ health
+    technicians on 31 December, to 0.01; an institution without rows of the kind has 0."""
+    def values(tables: Tables, year: int) -> pd.Series:
+        r = _of_year(tables["research_funding"], year)
+        r = r[r["kind"] == kind]
+        yuan = {i: sum((Decimal(str(a)) for a in g), Decimal(0))
+                for i, g in r.groupby("institution_id")["amount"]}
+        tech = _hr(tables, year, ("health_technicians",))["health_technicians"] \
+            if "hr_snapshot" in tables else pd.Series(dtype=float)
+        out = pd.Series({i: _ratio(yuan.get(i, Decimal(0)) / 10_000, t, 100)
+                         for i, t in tech.items()}, dtype=object)
+        return out.dropna()
+    return values
+
+
+_GRADE_WORDS = {"yes": "是", "no": "否"}
+
+
+def _qualitative(item: str) -> Callable[[Tables, int], pd.Series]:
+    """The grade of ``item`` in ``qualitative_item`` (yes/no as the form's 是/否)."""
+    def values(tables: Tables, year: int) -> pd.Series:
+        q = _of_year(tables["qualitative_item"], year)
+        grade = q[q["item_code"] == item].set_index("institution_id")["grade"].astype(str)
+        return grade.map(lambda g: _GRADE_WORDS.get(g, g))
+    return values
+
+
+def _on(frame: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """Rows of a master table valid on ``day`` (``valid_from`` ≤ day ≤ ``valid_to``)."""
+    start, end = pd.to_datetime(frame["valid_from"]), pd.to_datetime(frame["valid_to"])
+    return frame[((start <= day) & (end.isna() | (end >= day))).to_numpy()]
+
+
+def _quality_nursing_ward_coverage(tables: Tables, year: int) -> pd.Series:
+    # wards open on 31 December providing 优质护理 since that day or earlier, ÷ wards open then
+    day = pd.Timestamp(year, 12, 31)
+    wards = _on(tables["ward"], day)
+    since = pd.to_datetime(wards["quality_nursing_since"])
+    quality = wards["quality_nursing"].fillna(False).astype(bool) & (since.isna() | (since <= day))
+    counts = pd.DataFrame({"q": quality.to_numpy(), "n": 1}, index=wards["institution_id"])
+    sums = counts.groupby(level=0).sum()
+    return pd.Series({i: _ratio(r.q, r.n, 100) for i, r in sums.iterrows()},
+                     dtype=object).dropna()
+
+
+def _pharmacists_per_100_beds(tables: Tables, year: int) -> pd.Series:
+    # hr_snapshot pharmacists on 31 December ÷ the open beds of the wards that day (ward_beds)
+    if "hr_snapshot" not in tables:
+        return pd.Series(dtype=object)
+    beds = _on(tables["ward_beds"], pd.Timestamp(year, 12, 31)).groupby(
+        "institution_id")["open_beds"].sum()
+    pharmacists = _hr(tables, year, ("pharmacists",))["pharmacists"]
+    return pd.Series({i: _ratio(p, beds.get(i), 100) for i, p in pharmacists.items()},
+                     dtype=object).dropna()
+
+
 SOURCES: Mapping[str, EntrySource] = {
     "emr_level": EntrySource("emr_assessment", "emr_assessment.emr_level", _emr_level),
     "outpatient_satisfaction": EntrySource(
         "satisfaction_score", "satisfaction_score.score (survey_type outpatient)",
         _outpatient_satisfaction),
+    "inpatient_satisfaction": EntrySource(
+        "satisfaction_score", "satisfaction_score.score (survey_type inpatient)",
+        _survey("inpatient")),
+    "staff_satisfaction": EntrySource(
+        "satisfaction_score", "satisfaction_score.score (survey_type staff)", _survey("staff")),
     "debt_to_asset_ratio": EntrySource(
         "finance_statement", "finance_statement: total_liabilities / total_assets × 100",
         _debt_to_asset_ratio),
+    "personnel_expense_share": EntrySource(
+        "finance_statement", "finance_statement: personnel_expense / medical_expense × 100",
+        _finance_ratio("personnel_expense", "medical_expense", 100)),
+    "energy_per_10k_revenue": EntrySource(
+        "finance_statement", "finance_statement: energy_expense / total_revenue × 10000",
+        _finance_ratio("energy_expense", "total_revenue", 10_000)),
+    "medical_surplus_rate": EntrySource(
+        "finance_statement", "finance_statement: medical_surplus / medical_revenue × 100",
+        _finance_ratio("medical_surplus", "medical_revenue", 100)),
+    "talent_training_expense_share": EntrySource(
+        "finance_statement", "finance_statement: training_expense / total_expense × 100",
+        _finance_ratio("training_expense", "total_expense", 100)),
+    "medical_revenue_growth": EntrySource(
+        "finance_statement", "finance_statement: (medical_revenue − the year before's) / the "
+        "year before's × 100", _medical_revenue_growth),
     "physician_nurse_ratio": EntrySource(
         "hr_snapshot", "hr_snapshot on 31 December: registered_nurses / registered_physicians",
         _physician_nurse_ratio),
+    "senior_title_share": EntrySource(
+        "hr_snapshot", "hr_snapshot on 31 December: (senior_title_technicians + "
+        "associate_senior_title_technicians) / health_technicians × 100",
+        _hr_share(("senior_title_technicians", "associate_senior_title_technicians"),
+                  "health_technicians")),
+    "scarce_specialty_physician_share": EntrySource(
+        "hr_snapshot", "hr_snapshot on 31 December: physicians in anaesthesia, paediatrics, "
+        "critical care, pathology and TCM / registered_physicians × 100",
+        _hr_share(("physicians_anaesthesia", "physicians_paediatrics", "physicians_critical_care",
+                   "physicians_pathology", "physicians_tcm"), "registered_physicians")),
+    "trainee_return_share": EntrySource(
+        "hr_snapshot", "hr_snapshot: trainees_returned_independent / trainees_admitted × 100",
+        _hr_share(("trainees_returned_independent",), "trainees_admitted")),
+    "licensing_first_pass_rate": EntrySource(
+        "hr_snapshot", "hr_snapshot: residents_first_exam_passed / residents_first_exam_takers "
+        "× 100", _hr_share(("residents_first_exam_passed",), "residents_first_exam_takers")),
+    "pharmacists_per_100_beds": EntrySource(
+        "ward_beds", "hr_snapshot pharmacists / ward_beds open beds on 31 December × 100",
+        _pharmacists_per_100_beds),
+    "quality_nursing_ward_coverage": EntrySource(
+        "ward", "ward open on 31 December: quality_nursing wards / all wards × 100",
+        _quality_nursing_ward_coverage),
+    "eqa_items_passed": EntrySource(
+        "eqa_result", "eqa_result: national-scheme items participated and passed",
+        _eqa_items_passed),
+    "research_funding_per_100_technicians": EntrySource(
+        "research_funding", "research_funding grant amounts (10,000 yuan) × 100 / hr_snapshot "
+        "health_technicians", _per_100_technicians("grant")),
+    "commercialisation_per_100_technicians": EntrySource(
+        "research_funding", "research_funding commercialisation amounts (10,000 yuan) × 100 / "
+        "hr_snapshot health_technicians", _per_100_technicians("commercialisation")),
+    "equipment_qc_grade": EntrySource(
+        "qualitative_item", "qualitative_item equipment_maintenance_qc grade",
+        _qualitative("equipment_maintenance_qc")),
+    "budget_management_grade": EntrySource(
+        "qualitative_item", "qualitative_item budget_management grade",
+        _qualitative("budget_management")),
+    "chief_accountant": EntrySource(
+        "qualitative_item", "qualitative_item chief_accountant (yes/no as 是/否)",
+        _qualitative("chief_accountant")),
+    "public_credit_rating": EntrySource(
+        "qualitative_item", "qualitative_item public_credit_rating grade",
+        _qualitative("public_credit_rating")),
 }
 """How each reported indicator of the catalog is filled from the generated tables, by id."""
 
@@ -204,7 +393,8 @@ def _fill(header: list[str], rows: list[list[str]], values: Mapping[str, pd.Seri
         elif found is None or inst not in found.index or row[at["period"]] != period:
             row[at["note"]] = f"合成数据中无此值 (no value in {SOURCES[ind].formula})"
         else:
-            row[at["value"]] = number_text(float(found[inst]))
+            v = found[inst]
+            row[at["value"]] = v if isinstance(v, str) else number_text(float(v))
             row[at["entered_by"]] = REPORTED_BY
 
 

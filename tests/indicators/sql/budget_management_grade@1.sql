@@ -1,0 +1,2 @@
+-- budget_management_grade@1 全面预算管理 (Comprehensive budget management): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

@@ -1,0 +1,2 @@
+-- chief_accountant@1 规范设立总会计师 (Chief accountant properly appointed): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

@@ -1,0 +1,2 @@
+-- commercialisation_per_100_technicians@1 每百名卫生技术人员科研成果转化金额 (Research commercialisation per 100 health technicians): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

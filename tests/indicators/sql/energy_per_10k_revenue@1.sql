@@ -1,0 +1,2 @@
+-- energy_per_10k_revenue@1 万元收入能耗支出 (Energy expenditure per 10,000 yuan of revenue): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

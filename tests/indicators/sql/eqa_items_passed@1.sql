@@ -1,0 +1,2 @@
+-- eqa_items_passed@1 通过国家室间质量评价的临床检验项目数 (Lab test items passing national EQA): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

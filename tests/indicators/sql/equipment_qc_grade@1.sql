@@ -1,0 +1,2 @@
+-- equipment_qc_grade@1 大型医用设备维修保养及质量控制管理 (Large-equipment maintenance and QC management): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

@@ -1,0 +1,2 @@
+-- inpatient_satisfaction@1 住院患者满意度 (Inpatient satisfaction): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

@@ -1,0 +1,2 @@
+-- licensing_first_pass_rate@1 住院医师首次参加医师资格考试通过率 (Residents' first-attempt licensing pass rate): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

@@ -1,0 +1,2 @@
+-- medical_revenue_growth@1 医疗收入增幅 (Medical revenue growth): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

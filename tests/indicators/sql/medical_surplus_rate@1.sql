@@ -1,0 +1,2 @@
+-- medical_surplus_rate@1 医疗盈余率（收支结余） (Medical surplus margin (revenue-expenditure surplus)): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

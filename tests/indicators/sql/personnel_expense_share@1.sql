@@ -1,0 +1,2 @@
+-- personnel_expense_share@1 人员支出占业务支出比重 (Personnel expenditure share): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

@@ -1,0 +1,2 @@
+-- pharmacists_per_100_beds@1 每百张病床药师人数 (Pharmacists per 100 beds): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

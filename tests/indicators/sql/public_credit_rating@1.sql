@@ -1,0 +1,2 @@
+-- public_credit_rating@1 公共信用综合评价等级 (Public credit rating): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

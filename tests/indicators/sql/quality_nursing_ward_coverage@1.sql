@@ -1,0 +1,2 @@
+-- quality_nursing_ward_coverage@1 优质护理服务病房覆盖率 (Quality-nursing ward coverage): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

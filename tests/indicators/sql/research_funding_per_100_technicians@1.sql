@@ -1,0 +1,2 @@
+-- research_funding_per_100_technicians@1 每百名卫生技术人员科研项目经费 (Research-grant funding per 100 health technicians): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

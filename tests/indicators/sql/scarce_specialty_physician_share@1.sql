@@ -1,0 +1,2 @@
+-- scarce_specialty_physician_share@1 麻醉、儿科、重症、病理、中医医师占比 (Anaesthesia, paediatrics, critical-care, pathology and TCM physician share): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

@@ -1,0 +1,2 @@
+-- senior_title_share@1 卫生技术人员职称结构（高级职称占比） (Senior-title share of health technicians): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

@@ -1,0 +1,2 @@
+-- staff_satisfaction@1 医务人员满意度 (Staff satisfaction): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

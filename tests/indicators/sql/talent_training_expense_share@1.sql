@@ -1,0 +1,2 @@
+-- talent_training_expense_share@1 医学人才培养经费投入占比 (Medical-talent training spend share): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

@@ -1,0 +1,2 @@
+-- trainee_return_share@1 进修并返回原医院独立工作人数占比 (Trainees returning to practise independently): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query
