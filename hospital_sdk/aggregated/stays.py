@@ -35,6 +35,11 @@ Definitions
   ``is_antibacterial``, the sum of DDDs (:func:`~hospital_sdk.aggregated.doses.ddd_count`: dose in
   the drug's strength unit, mg↔g and U/TU/MU converted); 0 when none. ``used_antibiotic``: any
   such order, whatever its dose.
+* ``used_any_drug`` / ``used_essential_drug`` / ``has_reviewed_order``: over the same
+  ``setting = 'inpatient'`` orders of the stay (any drug, whatever its dose): at least one order;
+  at least one of a drug with the catalog's ``is_essential`` (国家基本药物, indicator #19); at
+  least one with ``is_reviewed`` (indicator #16's inpatient part counts a discharge once however
+  many of its orders were reviewed). False when the stay has no order.
 * ``drug_cost`` / ``consumable_cost``: sums of the stay's charge-line ``amount`` with
   ``item_type`` ``'drug'`` / ``'material'`` (refunds, negative, subtract); 0 when none.
 * ``is_low_risk_drg``: the stay's ``(grouper_version, drg_code)`` is low-risk in the ``drg_risk``
@@ -84,8 +89,9 @@ NEEDS: Needs = {
                        "present_on_admission", "discharge_time"),
     **PROCEDURE_ROW_NEEDS,
     "medication_order": ("institution_id", "stay_id", "setting", "drug_code", "order_time",
-                         "dispensed_dose", "dose_unit"),
-    "drug_catalog": ("code", "is_antibacterial", "ddd_value", "ddd_unit", "strength_unit"),
+                         "dispensed_dose", "dose_unit", "is_reviewed"),
+    "drug_catalog": ("code", "is_antibacterial", "ddd_value", "ddd_unit", "strength_unit",
+                     "is_essential"),
     "charge_line": ("institution_id", "stay_id", "item_type", "amount", "charge_time"),
     "drg_group": ("grouper_version", "drg_code", "relative_weight"),
 }
@@ -100,7 +106,8 @@ COLUMNS: tuple[str, ...] = (
     "is_death", "has_surgery", "has_elective_surgery", "n_operations", "has_level4_surgery",
     "has_minimally_invasive_surgery", "has_day_surgery", "has_class1_incision",
     "has_class1_incision_infection", "has_complication_not_poa", "has_unplanned_reoperation",
-    "used_antibiotic", "antibiotic_ddds", "drug_cost", "consumable_cost", "is_low_risk_drg",
+    "used_antibiotic", "antibiotic_ddds", "used_any_drug", "used_essential_drug",
+    "has_reviewed_order", "drug_cost", "consumable_cost", "is_low_risk_drg",
     "drg_mortality")
 """Columns of ``stay_fact``, in order."""
 
@@ -121,12 +128,30 @@ def _diagnoses_per_stay(tables: Mapping[str, ir.Table], start: datetime,
     )
 
 
-def _antibiotics_per_stay(tables: Mapping[str, ir.Table], stays: ir.Table,
-                          end: datetime) -> ir.Table:
+def _inpatient_orders(tables: Mapping[str, ir.Table], stays: ir.Table,
+                      end: datetime) -> ir.Table:
     o = tables["medication_order"]
     o = o.filter(o.setting == "inpatient", o.order_time >= stays.admission_time.min(),
                  o.order_time < end)
-    o = o.semi_join(stays.select(*STAY_KEYS), list(STAY_KEYS))
+    return o.semi_join(stays.select(*STAY_KEYS), list(STAY_KEYS))
+
+
+def _drugs_per_stay(tables: Mapping[str, ir.Table], stays: ir.Table,
+                    end: datetime) -> ir.Table:
+    o = _inpatient_orders(tables, stays, end)
+    c = tables["drug_catalog"]
+    c = c.select(_code=c.code, _essential=c.is_essential)
+    j = o.left_join(c, o.drug_code == c._code)
+    return j.group_by(*STAY_KEYS).aggregate(
+        used_any_drug=j.count() > 0,
+        used_essential_drug=j._essential.fill_null(False).any(),
+        has_reviewed_order=j.is_reviewed.fill_null(False).any(),
+    )
+
+
+def _antibiotics_per_stay(tables: Mapping[str, ir.Table], stays: ir.Table,
+                          end: datetime) -> ir.Table:
+    o = _inpatient_orders(tables, stays, end)
     c = tables["drug_catalog"]
     c = c.filter(c.is_antibacterial.fill_null(False)).select(
         _code=c.code, _ddd_value=c.ddd_value, _ddd_unit=c.ddd_unit, _strength_unit=c.strength_unit)
@@ -203,6 +228,7 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
     fact = attach(stays, _diagnoses_per_stay(tables, start, end), STAY_KEYS)
     fact = attach(fact, procedure_flags_per_stay(procedure_rows(tables, start, end)), STAY_KEYS)
     fact = attach(fact, _antibiotics_per_stay(tables, stays, end), STAY_KEYS)
+    fact = attach(fact, _drugs_per_stay(tables, stays, end), STAY_KEYS)
     fact = attach(fact, _charges_per_stay(tables, stays, end), STAY_KEYS)
     g = tables["drg_group"]
     weights = g.group_by("grouper_version", "drg_code").aggregate(
@@ -243,6 +269,9 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
         has_unplanned_reoperation=fact.has_unplanned_reoperation.fill_null(False),
         used_antibiotic=fact.used_antibiotic.fill_null(False),
         antibiotic_ddds=fact.antibiotic_ddds.fill_null(0.0).cast("float64"),
+        used_any_drug=fact.used_any_drug.fill_null(False),
+        used_essential_drug=fact.used_essential_drug.fill_null(False),
+        has_reviewed_order=fact.has_reviewed_order.fill_null(False),
         drug_cost=fact.drug_cost.cast(_MONEY).fill_null(zero),
         consumable_cost=fact.consumable_cost.cast(_MONEY).fill_null(zero),
         is_low_risk_drg=low_risk,

@@ -16,6 +16,9 @@ Definitions
   ``is_antibacterial``, and the number of distinct standard drug codes. Orders are read from
   ``[month start, month end + 1 day)``: a visit registered late on the last evening may be
   prescribed after midnight.
+* ``has_essential_drug_prescription`` / ``has_reviewed_prescription``: over the same orders, any
+  drug with the catalog's ``is_essential`` (国家基本药物, indicator #18), and any order with
+  ``is_reviewed`` (点评, indicator #16's outpatient part, counted per visit with a prescription).
 
 All durations are minutes as float64 (millisecond precision), null when a time is missing.
 
@@ -68,14 +71,16 @@ _VISIT_COLUMNS: tuple[str, ...] = (*_VISIT_HEAD, *_FEES)
 
 NEEDS: Needs = {
     "outpatient_visit": _VISIT_COLUMNS,
-    "medication_order": ("institution_id", "visit_id", "setting", "drug_code", "order_time"),
-    "drug_catalog": ("code", "is_antibacterial"),
+    "medication_order": ("institution_id", "visit_id", "setting", "drug_code", "order_time",
+                         "is_reviewed"),
+    "drug_catalog": ("code", "is_antibacterial", "is_essential"),
 }
 """The cleaned tables and columns :func:`build_visit_fact` reads."""
 
 COLUMNS: tuple[str, ...] = (
     *_VISIT_HEAD, "wait_minutes", "consult_minutes", "booking_lead_days", *_FEES,
-    "has_antibiotic_prescription", "n_prescribed_drugs")
+    "has_antibiotic_prescription", "n_prescribed_drugs", "has_essential_drug_prescription",
+    "has_reviewed_prescription")
 """Columns of ``visit_fact``, in order."""
 
 
@@ -90,11 +95,13 @@ def _prescriptions_per_visit(tables: Mapping[str, ir.Table], visits: ir.Table,
                  o.order_time < end + ORDER_GRACE)
     o = o.semi_join(visits.select(*VISIT_KEYS), list(VISIT_KEYS))
     c = tables["drug_catalog"]
-    c = c.select(_code=c.code, _antibacterial=c.is_antibacterial)
+    c = c.select(_code=c.code, _antibacterial=c.is_antibacterial, _essential=c.is_essential)
     j = o.left_join(c, o.drug_code == c._code)
     return j.group_by(*VISIT_KEYS).aggregate(
         has_antibiotic_prescription=j._antibacterial.fill_null(False).any(),
         n_prescribed_drugs=j.drug_code.nunique(),
+        has_essential_drug_prescription=j._essential.fill_null(False).any(),
+        has_reviewed_prescription=j.is_reviewed.fill_null(False).any(),
     )
 
 
@@ -132,4 +139,6 @@ def build_visit_fact(tables: Mapping[str, ir.Table], month: str) -> ir.Table:
         **{c: fact[c] for c in _FEES},
         has_antibiotic_prescription=fact.has_antibiotic_prescription.fill_null(False),
         n_prescribed_drugs=fact.n_prescribed_drugs.fill_null(0).cast("int64"),
+        has_essential_drug_prescription=fact.has_essential_drug_prescription.fill_null(False),
+        has_reviewed_prescription=fact.has_reviewed_prescription.fill_null(False),
     )

@@ -119,6 +119,13 @@ DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
     ("stay_fact", "antibiotic_ddds"): _of("inpatient_stay", "admission_time") + _INPATIENT_ORDERS
     + _of("medication_order", "dispensed_dose", "dose_unit")
     + _of("drug_catalog", "ddd_value", "ddd_unit", "strength_unit"),
+    ("stay_fact", "used_any_drug"): _of("inpatient_stay", "admission_time")
+    + _of("medication_order", "setting", "drug_code", "order_time"),
+    ("stay_fact", "used_essential_drug"): _of("inpatient_stay", "admission_time")
+    + _of("medication_order", "setting", "drug_code", "order_time")
+    + _of("drug_catalog", "is_essential"),
+    ("stay_fact", "has_reviewed_order"): _of("inpatient_stay", "admission_time")
+    + _of("medication_order", "setting", "order_time", "is_reviewed"),
     ("stay_fact", "drug_cost"): _of("inpatient_stay", "admission_time") + _CHARGES,
     ("stay_fact", "consumable_cost"): _of("inpatient_stay", "admission_time") + _CHARGES,
     ("stay_fact", "is_low_risk_drg"): _DRG_RISK,
@@ -145,6 +152,10 @@ DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
     ("visit_fact", "has_antibiotic_prescription"): _VISIT_ORDERS
     + _of("drug_catalog", "is_antibacterial"),
     ("visit_fact", "n_prescribed_drugs"): _VISIT_ORDERS,
+    ("visit_fact", "has_essential_drug_prescription"): _VISIT_ORDERS
+    + _of("drug_catalog", "is_essential"),
+    ("visit_fact", "has_reviewed_prescription"): _of("medication_order", "setting", "order_time",
+                                                     "is_reviewed"),
 })
 """Fact columns that are not copied from their main table -> the cleaned ``(table, column)``
 pairs they are computed from (see the module docstring for what is listed)."""

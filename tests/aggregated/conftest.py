@@ -102,30 +102,34 @@ PROCEDURE_CATALOG = [
 
 
 def _order(inst: str, order: str, stay: str | None, when: dt, drug: str, dose: float | None,
-           unit: str | None = "mg", setting: str = "inpatient", visit: str | None = None) -> dict:
+           unit: str | None = "mg", setting: str = "inpatient", visit: str | None = None,
+           reviewed: bool = False) -> dict:
     return {"institution_id": inst, "order_id": order, "stay_id": stay, "visit_id": visit,
             "setting": setting, "order_time": when, "drug_code": drug, "drug_code_local": drug,
-            "dispensed_dose": dose, "dose_unit": unit}
+            "dispensed_dose": dose, "dose_unit": unit, "is_reviewed": reviewed}
 
 
 ORDERS = [
     # H1/S1: 3000 mg of a 2 g DDD drug = 1.5 DDD, ordered in February (previous month)
     _order("H1", "O1", "S1", dt(2024, 2, 26, 9), "AB-MG", 3000.0),
     # 1000 mg = 0.5 DDD in March; then 500 mg returned = -0.25 DDD
-    _order("H1", "O2", "S1", dt(2024, 3, 2, 9), "AB-MG", 1000.0),
+    _order("H1", "O2", "S1", dt(2024, 3, 2, 9), "AB-MG", 1000.0, reviewed=True),  # 点评
     _order("H1", "O3", "S1", dt(2024, 3, 3, 9), "AB-MG", -500.0),
-    _order("H1", "O4", "S1", dt(2024, 3, 2, 9), "NOT-AB", 99999.0),   # not antibacterial
+    _order("H1", "O4", "S1", dt(2024, 3, 2, 9), "NOT-AB", 99999.0),   # not AB; essential
     # H2/S1: same stay_id, other institution: 10 000 mg = 5 DDD that must stay with H2/S1
     _order("H2", "O1", "S1", dt(2024, 3, 4, 9), "AB-MG", 10000.0),
     # H1/S3 (discharged in April): never in March's facts
     _order("H1", "O5", "S3", dt(2024, 3, 21, 9), "AB-MG", 2000.0),
+    # H1/S4: an essential drug, reviewed, but in the outpatient setting: not an inpatient order
+    _order("H1", "O6", "S4", dt(2024, 2, 28, 9), "NOT-AB", 100.0, setting="outpatient",
+           reviewed=True),
 ]
 
 DRUG_CATALOG = [
     {"code": "AB-MG", "is_antibacterial": True, "strength_unit": "mg", "ddd_value": 2.0,
-     "ddd_unit": "g"},
+     "ddd_unit": "g", "is_essential": False},
     {"code": "NOT-AB", "is_antibacterial": False, "strength_unit": "mg", "ddd_value": 1.0,
-     "ddd_unit": "g"},
+     "ddd_unit": "g", "is_essential": True},
 ]
 
 

@@ -78,6 +78,22 @@ def test_antibiotic_ddds_with_unit_conversion_and_stay_scope(inputs: dict[str, i
         0.0, False)
 
 
+def test_drug_use_essential_and_review_flags(inputs: dict[str, ir.Table]) -> None:
+    rows = _rows(build_stay_fact(inputs, MONTH))
+
+    def flags(inst: str, stay: str) -> tuple[bool, bool, bool]:
+        r = rows[inst, stay]
+        return r["used_any_drug"], r["used_essential_drug"], r["has_reviewed_order"]
+
+    # H1/S1: AB-MG (not essential; O2 reviewed) and NOT-AB (essential)
+    assert flags("H1", "S1") == (True, True, True)
+    # H2/S1: AB-MG only, none reviewed; H1/S1's flags are not H2's
+    assert flags("H2", "S1") == (True, False, False)
+    # S2: no order; S4: only an outpatient-setting order (essential, reviewed) -> all false
+    assert flags("H1", "S2") == (False, False, False)
+    assert flags("H1", "S4") == (False, False, False)
+
+
 def test_drug_and_consumable_cost(inputs: dict[str, ir.Table]) -> None:
     rows = _rows(build_stay_fact(inputs, MONTH))
     # H1/S1 drug: 120.50 (February) - 20.50 refund = 100.00; the 7.00 charged on 2 April is

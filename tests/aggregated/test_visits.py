@@ -35,17 +35,20 @@ VISITS = [
 
 
 def _order(inst: str, order: str, visit: str, when: dt, drug: str,
-           setting: str = "outpatient") -> dict:
+           setting: str = "outpatient", reviewed: bool = False) -> dict:
     return {"institution_id": inst, "order_id": order, "visit_id": visit, "setting": setting,
-            "order_time": when, "drug_code": drug, "drug_code_local": drug}
+            "order_time": when, "drug_code": drug, "drug_code_local": drug,
+            "is_reviewed": reviewed}
 
 
 ORDERS = [
     _order("H1", "O1", "V1", dt(2024, 3, 1, 8, 40), "AB"),      # antibacterial
     _order("H1", "O2", "V1", dt(2024, 3, 1, 8, 40), "AB"),      # same drug again: 1 distinct
     _order("H1", "O3", "V1", dt(2024, 3, 1, 8, 41), "PLAIN"),
-    _order("H1", "O4", "V1", dt(2024, 3, 1, 9), "OTHER", setting="inpatient"),  # not outpatient
-    _order("H1", "O5", "V2", dt(2024, 4, 1, 0, 10), "AB", setting="emergency"),  # grace day
+    _order("H1", "O4", "V1", dt(2024, 3, 1, 9), "OTHER", setting="inpatient",  # not outpatient
+           reviewed=True),
+    _order("H1", "O5", "V2", dt(2024, 4, 1, 0, 10), "AB", setting="emergency",  # grace day
+           reviewed=True),
     _order("H2", "O1", "V1", dt(2024, 3, 2, 9, 30), "PLAIN"),   # H2's visit only
 ]
 
@@ -55,8 +58,9 @@ def _tables() -> dict[str, ir.Table]:
         "outpatient_visit": cleaned_memtable("outpatient_visit", VISITS),
         "medication_order": cleaned_memtable("medication_order", ORDERS),
         "drug_catalog": cleaned_memtable("drug_catalog", [
-            {"code": "AB", "is_antibacterial": True}, {"code": "PLAIN", "is_antibacterial": False},
-            {"code": "OTHER", "is_antibacterial": True}]),
+            {"code": "AB", "is_antibacterial": True, "is_essential": False},
+            {"code": "PLAIN", "is_antibacterial": False, "is_essential": True},
+            {"code": "OTHER", "is_antibacterial": True, "is_essential": True}]),
     }
 
 
@@ -92,6 +96,23 @@ def test_prescription_flags() -> None:
     assert (rows["H2", "V1"]["has_antibiotic_prescription"], rows["H2", "V1"]["n_prescribed_drugs"]
             ) == (False, 1)
     assert (rows["H1", "V4"]["is_cancelled"], rows["H1", "V4"]["n_prescribed_drugs"]) == (True, 0)
+
+
+def test_essential_and_reviewed_flags() -> None:
+    rows = _rows()
+
+    def flags(inst: str, visit: str) -> tuple[bool, bool]:
+        r = rows[inst, visit]
+        return r["has_essential_drug_prescription"], r["has_reviewed_prescription"]
+
+    # V1: PLAIN is essential; its only reviewed order (O4, OTHER) is an inpatient one -> not
+    # reviewed, and OTHER's essential flag does not count either
+    assert flags("H1", "V1") == (True, False)
+    # V2: AB (not essential), reviewed, prescribed on the grace day
+    assert flags("H1", "V2") == (False, True)
+    # H2/V1: PLAIN, not reviewed; V4 (cancelled) has no order at all
+    assert flags("H2", "V1") == (True, False)
+    assert flags("H1", "V4") == (False, False)
 
 
 def test_missing_column_is_named() -> None:

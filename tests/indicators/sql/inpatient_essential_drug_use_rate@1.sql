@@ -1,0 +1,28 @@
+-- inpatient_essential_drug_use_rate@1 住院患者基本药物使用率 (Share of drug-treated inpatients given an essential medicine): proportion
+-- fact stay_fact, discharge_time in [2024-01-01, 2025-01-01), by institution, department and month
+--   t0: discharges = count(*) where _.used_any_drug and _.used_essential_drug
+--   t1: discharges = count(*) where _.used_any_drug
+SELECT
+  "t1"."institution_id" AS "institution",
+  "t1"."discharge_dept_id" AS "department",
+  EXTRACT(year FROM "t1"."discharge_time") AS "_y",
+  EXTRACT(month FROM "t1"."discharge_time") AS "_m",
+  COUNT(*) FILTER(WHERE
+    COALESCE("t1"."used_any_drug", FALSE)
+    AND COALESCE("t1"."used_essential_drug", FALSE)) AS "t0",
+  COUNT(*) FILTER(WHERE
+    COALESCE("t1"."used_any_drug", FALSE)) AS "t1"
+FROM (
+  SELECT
+    *
+  FROM "stay_fact" AS "t0"
+  WHERE
+    "t0"."discharge_time" >= MAKE_TIMESTAMP(2024, 1, 1, 0, 0, 0.0)
+    AND "t0"."discharge_time" < MAKE_TIMESTAMP(2025, 1, 1, 0, 0, 0.0)
+) AS "t1"
+GROUP BY
+  1,
+  2,
+  3,
+  4;
+-- value = numerator / denominator * 100; not computable when the denominator is 0 or empty
