@@ -1,0 +1,74 @@
+-- single_disease_cerebral_infarction_fatality@1 单病种（脑梗死）病死率 (Single disease (cerebral infarction): case fatality): proportion
+-- fact stay_fact, discharge_time in [2024-01-01, 2025-01-01), by institution, department and month
+--   t0: discharges = count(*) where in_value_set(_.principal_diagnosis_code, 'single_disease_cerebral_infarction') and _.is_death and not excluded by a1_excluded_codes: in_value_set(_.principal_diagnosis_code, 'single_disease_cerebral_infarction_excluded')
+--   t1: discharges = count(*) where in_value_set(_.principal_diagnosis_code, 'single_disease_cerebral_infarction') and not excluded by a1_excluded_codes: in_value_set(_.principal_diagnosis_code, 'single_disease_cerebral_infarction_excluded')
+SELECT
+  "t1"."institution_id" AS "institution",
+  "t1"."discharge_dept_id" AS "department",
+  EXTRACT(year FROM "t1"."discharge_time") AS "_y",
+  EXTRACT(month FROM "t1"."discharge_time") AS "_m",
+  COUNT(*) FILTER(WHERE
+    COALESCE(
+      (
+        "t1"."principal_diagnosis_code" IS NOT NULL
+      )
+      AND COALESCE(FALSE OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63'), FALSE),
+      FALSE
+    )
+    AND COALESCE("t1"."is_death", FALSE)
+    AND NOT (
+      COALESCE(
+        (
+          "t1"."principal_diagnosis_code" IS NOT NULL
+        )
+        AND COALESCE(
+          FALSE
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.301')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.302')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.401')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.801')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.802'),
+          FALSE
+        ),
+        FALSE
+      )
+    )) AS "t0",
+  COUNT(*) FILTER(WHERE
+    COALESCE(
+      (
+        "t1"."principal_diagnosis_code" IS NOT NULL
+      )
+      AND COALESCE(FALSE OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63'), FALSE),
+      FALSE
+    )
+    AND NOT (
+      COALESCE(
+        (
+          "t1"."principal_diagnosis_code" IS NOT NULL
+        )
+        AND COALESCE(
+          FALSE
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.301')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.302')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.401')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.801')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.802'),
+          FALSE
+        ),
+        FALSE
+      )
+    )) AS "t1"
+FROM (
+  SELECT
+    *
+  FROM "stay_fact" AS "t0"
+  WHERE
+    "t0"."discharge_time" >= MAKE_TIMESTAMP(2024, 1, 1, 0, 0, 0.0)
+    AND "t0"."discharge_time" < MAKE_TIMESTAMP(2025, 1, 1, 0, 0, 0.0)
+) AS "t1"
+GROUP BY
+  1,
+  2,
+  3,
+  4;
+-- value = numerator / denominator * 100; not computable when the denominator is 0 or empty
