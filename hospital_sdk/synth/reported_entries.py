@@ -101,6 +101,15 @@ def _emr_level(tables: Tables, year: int) -> pd.Series:
     return emr.set_index("institution_id")["emr_level"].astype(int)
 
 
+def _emr_column(column: str) -> Callable[[Tables, int], pd.Series]:
+    def values(tables: Tables, year: int) -> pd.Series:
+        emr = _of_year(tables["emr_assessment"], year)
+        if column not in emr:  # an assessment without the smart-hospital grading
+            return pd.Series(dtype=int)
+        return emr.set_index("institution_id")[column].dropna().astype(int)
+    return values
+
+
 def _outpatient_satisfaction(tables: Tables, year: int) -> pd.Series:
     s = _of_year(tables["satisfaction_score"], year)
     return s[s["survey_type"] == "outpatient"].set_index("institution_id")["score"]
@@ -258,6 +267,11 @@ def _pharmacists_per_100_beds(tables: Tables, year: int) -> pd.Series:
 
 SOURCES: Mapping[str, EntrySource] = {
     "emr_level": EntrySource("emr_assessment", "emr_assessment.emr_level", _emr_level),
+    "smart_service_level": EntrySource("emr_assessment", "emr_assessment.smart_service_level",
+                                       _emr_column("smart_service_level")),
+    "smart_management_level": EntrySource(
+        "emr_assessment", "emr_assessment.smart_management_level",
+        _emr_column("smart_management_level")),
     "outpatient_satisfaction": EntrySource(
         "satisfaction_score", "satisfaction_score.score (survey_type outpatient)",
         _outpatient_satisfaction),

@@ -76,7 +76,8 @@ def expected(out: Path) -> dict[tuple[str, str], float | str]:
     for name in TABLES:
         con.register(name, pq.read_table(out / f"{name}.parquet"))
     queries = {
-        "emr_level": f"SELECT institution_id, emr_level FROM emr_assessment WHERE year = {YEAR}",
+        **{c: f"SELECT institution_id, {c} FROM emr_assessment WHERE year = {YEAR}"
+           for c in ("emr_level", "smart_service_level", "smart_management_level")},
         "outpatient_satisfaction": f"""SELECT institution_id, score FROM satisfaction_score
             WHERE year = {YEAR} AND survey_type = 'outpatient'""",
         "debt_to_asset_ratio": f"""SELECT institution_id,
@@ -153,7 +154,8 @@ def test_values_equal_the_synthetic_tables(out: Path) -> None:
         if r["indicator_id"] in GRADES:
             assert r["value"] == want, r
             continue
-        exact = r["indicator_id"] in ("emr_level", "eqa_items_passed") or r[
+        exact = r["indicator_id"] in ("emr_level", "smart_service_level",
+                                      "smart_management_level", "eqa_items_passed") or r[
             "indicator_id"].endswith("_satisfaction")
         assert float(r["value"]) == pytest.approx(want, abs=1e-12 if exact else 0.005 + 1e-9), r
     for r in got:
@@ -183,14 +185,14 @@ def test_what_has_no_source_is_left_blank(out: Path, tmp_path: Path) -> None:
     root = tmp_path / "catalog"
     shutil.copytree(load_catalog().root, root)
     emr = (root / "indicators" / "emr_level.yaml").read_text(encoding="utf-8")
-    (root / "indicators" / "smart_service_level.yaml").write_text(
-        emr.replace("id: emr_level", "id: smart_service_level"), encoding="utf-8")
+    (root / "indicators" / "telemedicine_level.yaml").write_text(
+        emr.replace("id: emr_level", "id: telemedicine_level"), encoding="utf-8")
     tables = {name: pq.read_table(out / f"{name}.parquet") for name in TABLES
               if name != "hr_snapshot"}
     path = write_entries(tmp_path / "landing", tables, institutions=["HK001"], years=[YEAR],
                          catalog=load_catalog(root))[0]
     got = {r["indicator_id"]: r for r in rows(path)}
-    for blank in ("smart_service_level", "physician_nurse_ratio"):
+    for blank in ("telemedicine_level", "physician_nurse_ratio"):
         assert got[blank]["value"] == got[blank]["entered_by"] == "", blank
         assert got[blank]["note"], blank
     assert got["emr_level"]["value"] != ""

@@ -1,0 +1,2 @@
+-- smart_management_level@1 智慧管理分级评估等级 (Smart-management grading level): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query

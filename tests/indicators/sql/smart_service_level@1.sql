@@ -1,0 +1,2 @@
+-- smart_service_level@1 智慧服务分级评估等级 (Smart-service grading level): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query
