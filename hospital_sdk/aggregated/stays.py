@@ -42,6 +42,16 @@ Definitions
   many of its orders were reviewed). False when the stay has no order.
 * ``drug_cost`` / ``consumable_cost``: sums of the stay's charge-line ``amount`` with
   ``item_type`` ``'drug'`` / ``'material'`` (refunds, negative, subtract); 0 when none.
+* Revenue structure (indicators #31, #32, 增1, inpatient side), over the same charge lines:
+  ``charge_revenue`` the sum of every line's ``amount`` (the stay's 医疗收入 as billed);
+  ``medical_service_revenue`` the lines whose ``revenue_category`` is none of the drug
+  categories (``drug_western``, ``drug_chinese_patent``, ``drug_herbal``), ``material``,
+  ``examination`` or ``laboratory`` (医疗服务收入 in the subtraction form: registration, bed,
+  consultation, treatment, surgery, nursing, pharmacy service and other);
+  ``key_monitored_drug_cost`` the ``item_type = 'drug'`` lines whose ``item_code`` is a
+  ``drug_catalog`` drug with ``is_key_monitored``; ``key_monitored_consumable_cost`` the
+  ``item_type = 'material'`` lines whose ``item_code`` is a ``consumable_catalog`` product with
+  ``is_key_monitored``. All 0 when none.
 * ``is_low_risk_drg``: the stay's ``(grouper_version, drg_code)`` is low-risk in the ``drg_risk``
   table passed in (:func:`~hospital_sdk.aggregated.drg_risk.build_drg_risk`); false when the
   group is unknown, the stay has no DRG, or no table is passed.
@@ -91,8 +101,10 @@ NEEDS: Needs = {
     "medication_order": ("institution_id", "stay_id", "setting", "drug_code", "order_time",
                          "dispensed_dose", "dose_unit", "is_reviewed"),
     "drug_catalog": ("code", "is_antibacterial", "ddd_value", "ddd_unit", "strength_unit",
-                     "is_essential"),
-    "charge_line": ("institution_id", "stay_id", "item_type", "amount", "charge_time"),
+                     "is_essential", "is_key_monitored"),
+    "consumable_catalog": ("code", "is_key_monitored"),
+    "charge_line": ("institution_id", "stay_id", "item_type", "amount", "charge_time",
+                    "item_code", "revenue_category"),
     "drg_group": ("grouper_version", "drg_code", "relative_weight"),
 }
 """The cleaned tables and columns :func:`build_stay_fact` reads."""
@@ -107,11 +119,16 @@ COLUMNS: tuple[str, ...] = (
     "has_minimally_invasive_surgery", "has_day_surgery", "has_class1_incision",
     "has_class1_incision_infection", "has_complication_not_poa", "has_unplanned_reoperation",
     "used_antibiotic", "antibiotic_ddds", "used_any_drug", "used_essential_drug",
-    "has_reviewed_order", "drug_cost", "consumable_cost", "is_low_risk_drg",
+    "has_reviewed_order", "drug_cost", "consumable_cost", "charge_revenue",
+    "medical_service_revenue", "key_monitored_drug_cost", "key_monitored_consumable_cost",
+    "is_low_risk_drg",
     "drg_mortality")
 """Columns of ``stay_fact``, in order."""
 
 _MONEY = "decimal(18,2)"
+NOT_MEDICAL_SERVICE: tuple[str, ...] = (
+    "drug_western", "drug_chinese_patent", "drug_herbal", "material", "examination", "laboratory")
+"""Revenue categories that are not 医疗服务收入 (#31: drugs, consumables, exams and lab tests)."""
 
 
 def _diagnoses_per_stay(tables: Mapping[str, ir.Table], start: datetime,
@@ -167,10 +184,28 @@ def _charges_per_stay(tables: Mapping[str, ir.Table], stays: ir.Table,
     ch = tables["charge_line"]
     ch = ch.filter(ch.charge_time >= stays.admission_time.min(), ch.charge_time < end)
     ch = ch.semi_join(stays.select(*STAY_KEYS), list(STAY_KEYS))
+    ch = _with_key_monitored(tables, ch)
     return ch.group_by(*STAY_KEYS).aggregate(
         drug_cost=ch.amount.sum(where=ch.item_type == "drug"),
         consumable_cost=ch.amount.sum(where=ch.item_type == "material"),
+        charge_revenue=ch.amount.sum(),
+        medical_service_revenue=ch.amount.sum(
+            where=ch.revenue_category.notin(NOT_MEDICAL_SERVICE).fill_null(True)),
+        key_monitored_drug_cost=ch.amount.sum(where=ch._km_drug),
+        key_monitored_consumable_cost=ch.amount.sum(where=ch._km_consumable),
     )
+
+
+def _with_key_monitored(tables: Mapping[str, ir.Table], ch: ir.Table) -> ir.Table:
+    """``ch`` with ``_km_drug`` / ``_km_consumable``: a drug (material) line of a key-monitored
+    catalog product (catalog codes are unique, so the joins keep one row per line)."""
+    d = tables["drug_catalog"]
+    d = d.select(_dcode=d.code, _dkm=d.is_key_monitored)
+    m = tables["consumable_catalog"]
+    m = m.select(_mcode=m.code, _mkm=m.is_key_monitored)
+    ch = ch.left_join(d, (ch.item_code == d._dcode) & (ch.item_type == "drug"))
+    ch = ch.left_join(m, (ch.item_code == m._mcode) & (ch.item_type == "material"))
+    return ch.mutate(_km_drug=ch._dkm.fill_null(False), _km_consumable=ch._mkm.fill_null(False))
 
 
 def _low_risk_groups(drg_risk: ir.Table) -> ir.Table:
@@ -274,6 +309,9 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
         has_reviewed_order=fact.has_reviewed_order.fill_null(False),
         drug_cost=fact.drug_cost.cast(_MONEY).fill_null(zero),
         consumable_cost=fact.consumable_cost.cast(_MONEY).fill_null(zero),
+        **{c: fact[c].cast(_MONEY).fill_null(zero) for c in (
+            "charge_revenue", "medical_service_revenue", "key_monitored_drug_cost",
+            "key_monitored_consumable_cost")},
         is_low_risk_drg=low_risk,
         drg_mortality=mortality,
     )

@@ -128,6 +128,14 @@ DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
     + _of("medication_order", "setting", "order_time", "is_reviewed"),
     ("stay_fact", "drug_cost"): _of("inpatient_stay", "admission_time") + _CHARGES,
     ("stay_fact", "consumable_cost"): _of("inpatient_stay", "admission_time") + _CHARGES,
+    ("stay_fact", "charge_revenue"): _of("inpatient_stay", "admission_time")
+    + _of("charge_line", "amount", "charge_time"),
+    ("stay_fact", "medical_service_revenue"): _of("inpatient_stay", "admission_time")
+    + _of("charge_line", "revenue_category", "amount", "charge_time"),
+    ("stay_fact", "key_monitored_drug_cost"): _of("inpatient_stay", "admission_time")
+    + _CHARGES + _of("charge_line", "item_code") + _of("drug_catalog", "is_key_monitored"),
+    ("stay_fact", "key_monitored_consumable_cost"): _of("inpatient_stay", "admission_time")
+    + _CHARGES + _of("charge_line", "item_code") + _of("consumable_catalog", "is_key_monitored"),
     ("stay_fact", "is_low_risk_drg"): _DRG_RISK,
     ("stay_fact", "drg_mortality"): _DRG_RISK,
     # procedure_fact (hospital_sdk.aggregated.procedures): the stay's columns come from the stay

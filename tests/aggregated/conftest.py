@@ -130,22 +130,39 @@ DRUG_CATALOG = [
      "ddd_unit": "g", "is_essential": False},
     {"code": "NOT-AB", "is_antibacterial": False, "strength_unit": "mg", "ddd_value": 1.0,
      "ddd_unit": "g", "is_essential": True},
+    {"code": "KM-DRUG", "is_antibacterial": False, "is_key_monitored": True},
+]
+
+CONSUMABLE_CATALOG = [
+    {"code": "KM-STENT", "is_high_value": True, "is_key_monitored": True},
+    {"code": "X", "is_high_value": False, "is_key_monitored": False},
 ]
 
 
-def _charge(inst: str, charge: str, stay: str, when: dt, item_type: str, amount: float) -> dict:
+_CATEGORY = {"drug": "drug_western", "material": "material", "service": "treatment"}
+
+
+def _charge(inst: str, charge: str, stay: str, when: dt, item_type: str, amount: float,
+            code: str = "X", category: str | None = None) -> dict:
     return {"institution_id": inst, "charge_id": charge, "stay_id": stay, "setting": "inpatient",
-            "charge_time": when, "item_type": item_type, "item_code": "X",
-            "item_code_local": "X", "amount": amount}
+            "charge_time": when, "item_type": item_type, "item_code": code,
+            "item_code_local": code, "amount": amount,
+            "revenue_category": category or _CATEGORY[item_type]}
 
 
 CHARGES = [
     _charge("H1", "C1", "S1", dt(2024, 2, 27), "drug", 120.50),     # February, included
     _charge("H1", "C2", "S1", dt(2024, 3, 1), "drug", -20.50),      # refund: subtracts
-    _charge("H1", "C3", "S1", dt(2024, 3, 2), "material", 30.00),
+    _charge("H1", "C3", "S1", dt(2024, 3, 2), "material", 30.00, code="KM-STENT"),  # key-monitored
     _charge("H1", "C4", "S1", dt(2024, 3, 2), "service", 500.00),   # neither drug nor material
+    _charge("H1", "C6", "S1", dt(2024, 3, 3), "service", 80.00, category="examination"),
+    _charge("H1", "C7", "S1", dt(2024, 3, 3), "service", 40.00, category="laboratory"),
+    _charge("H1", "C8", "S1", dt(2024, 3, 3), "service", 25.00, category="bed"),
     _charge("H1", "C5", "S1", dt(2024, 4, 2), "drug", 7.00),        # after the month: not read
-    _charge("H2", "C1", "S1", dt(2024, 3, 4), "drug", 999.00),      # H2's stay, not H1's
+    _charge("H2", "C1", "S1", dt(2024, 3, 4), "drug", 999.00, code="AB-MG"),  # H2's, not H1's
+    _charge("H2", "C2", "S1", dt(2024, 3, 4), "drug", 1.00, code="KM-DRUG"),   # key-monitored
+    # a material line whose code is a key-monitored *drug* code: not a key-monitored consumable
+    _charge("H2", "C3", "S1", dt(2024, 3, 4), "material", 2.00, code="KM-DRUG"),
 ]
 
 DRG_GROUPS = [
@@ -163,6 +180,7 @@ def build_inputs() -> dict[str, ir.Table]:
         "procedure_catalog": cleaned_memtable("procedure_catalog", PROCEDURE_CATALOG),
         "medication_order": cleaned_memtable("medication_order", ORDERS),
         "drug_catalog": cleaned_memtable("drug_catalog", DRUG_CATALOG),
+        "consumable_catalog": cleaned_memtable("consumable_catalog", CONSUMABLE_CATALOG),
         "charge_line": cleaned_memtable("charge_line", CHARGES),
         "drg_group": cleaned_memtable("drg_group", DRG_GROUPS),
     }

@@ -97,11 +97,33 @@ def test_drug_use_essential_and_review_flags(inputs: dict[str, ir.Table]) -> Non
 def test_drug_and_consumable_cost(inputs: dict[str, ir.Table]) -> None:
     rows = _rows(build_stay_fact(inputs, MONTH))
     # H1/S1 drug: 120.50 (February) - 20.50 refund = 100.00; the 7.00 charged on 2 April is
-    # after the month's end and not read; H2's 999.00 belongs to H2/S1
+    # after the month's end and not read; H2's 999.00 + 1.00 belong to H2/S1
     assert rows["H1", "S1"]["drug_cost"] == Decimal("100.00")
     assert rows["H1", "S1"]["consumable_cost"] == Decimal("30.00")
-    assert rows["H2", "S1"]["drug_cost"] == Decimal("999.00")
+    assert rows["H2", "S1"]["drug_cost"] == Decimal("1000.00")
     assert rows["H1", "S4"]["drug_cost"] == Decimal("0.00")
+
+
+def test_revenue_structure_sums(inputs: dict[str, ir.Table]) -> None:
+    rows = _rows(build_stay_fact(inputs, MONTH))
+
+    def sums(inst: str, stay: str) -> tuple[Decimal, ...]:
+        r = rows[inst, stay]
+        return (r["charge_revenue"], r["medical_service_revenue"], r["key_monitored_drug_cost"],
+                r["key_monitored_consumable_cost"])
+
+    # H1/S1 lines of the window: drug 120.50 - 20.50, material 30 (KM-STENT, key-monitored),
+    # treatment 500, examination 80, laboratory 40, bed 25 -> 775.00 in all; medical service
+    # = treatment + bed = 525.00 (drugs, material, exam and lab out); no key-monitored drug
+    assert sums("H1", "S1") == (Decimal("775.00"), Decimal("525.00"), Decimal("0.00"),
+                                Decimal("30.00"))
+    # H2/S1: drug 999 + KM-DRUG 1 (key-monitored), and a material line coded KM-DRUG (a drug
+    # code: not a key-monitored consumable) 2 -> 1002.00, no medical service
+    assert sums("H2", "S1") == (Decimal("1002.00"), Decimal("0.00"), Decimal("1.00"),
+                                Decimal("0.00"))
+    assert rows["H2", "S1"]["consumable_cost"] == Decimal("2.00")
+    # S4: no charge line -> zeros, not nulls
+    assert sums("H1", "S4") == (Decimal("0.00"),) * 4
 
 
 def test_death_weight_and_low_risk(inputs: dict[str, ir.Table]) -> None:

@@ -103,7 +103,7 @@ def test_department_with_only_stays(inputs: dict[str, ir.Table]) -> None:
         1, 2, 0, 0.0)
     h2 = rows["H2-SURG"]
     assert (h2["institution_id"], h2["campus_id"], h2["bed_days"], h2["drug_cost"]) == (
-        "H2", "H2-C1", 17, Decimal("999.00"))
+        "H2", "H2-C1", 17, Decimal("1000.00"))  # 999.00 + the key-monitored drug's 1.00
     assert h2["antibiotic_ddds"] == pytest.approx(5.0)
 
 
