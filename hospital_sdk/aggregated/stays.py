@@ -24,6 +24,8 @@ Definitions
 * ``is_death``: ``discharge_disposition = '5'`` (死亡).
 * ``principal_diagnosis_code``: the ``diagnosis_kind = 'discharge'``, ``seq = 1`` code;
   ``principal_diagnosis_category`` its first 3 characters.
+* ``principal_procedure_code``: the code of the stay's procedure with ``seq = 1`` (the 病案首页's
+  主要手术操作), null when it has none; single-disease items (#10) defined by a procedure use it.
 * Procedure flags: see :mod:`hospital_sdk.aggregated.procedures` (surgery = categories 1 and 4).
   ``has_day_surgery`` comes from the procedures; the abstract's own flag is kept as
   ``is_day_surgery_case``.
@@ -115,7 +117,7 @@ COLUMNS: tuple[str, ...] = (
     *_STAY_HEAD, "is_day_surgery_case", "is_special_needs",
     "drg_code", "grouper_version", "relative_weight", "total_cost", "self_pay_cost",
     "insurance_paid", *COST_COLUMNS, "principal_diagnosis_code", "principal_diagnosis_category",
-    "is_death", "has_surgery", "has_elective_surgery", "n_operations", "has_level4_surgery",
+    "principal_procedure_code", "is_death", "has_surgery", "has_elective_surgery", "n_operations", "has_level4_surgery",
     "has_minimally_invasive_surgery", "has_day_surgery", "has_class1_incision",
     "has_class1_incision_infection", "has_complication_not_poa", "has_unplanned_reoperation",
     "used_antibiotic", "antibiotic_ddds", "used_any_drug", "used_essential_drug",
@@ -261,7 +263,11 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
     stays = s.filter(s.discharge_time >= start, s.discharge_time < end).select(*_STAY_COLUMNS)
 
     fact = attach(stays, _diagnoses_per_stay(tables, start, end), STAY_KEYS)
-    fact = attach(fact, procedure_flags_per_stay(procedure_rows(tables, start, end)), STAY_KEYS)
+    procedures = procedure_rows(tables, start, end)
+    fact = attach(fact, procedure_flags_per_stay(procedures), STAY_KEYS)
+    fact = attach(fact, procedures.group_by(*STAY_KEYS).aggregate(
+        principal_procedure_code=procedures.procedure_code.min(
+            where=(procedures.seq == 1).fill_null(False))), STAY_KEYS)
     fact = attach(fact, _antibiotics_per_stay(tables, stays, end), STAY_KEYS)
     fact = attach(fact, _drugs_per_stay(tables, stays, end), STAY_KEYS)
     fact = attach(fact, _charges_per_stay(tables, stays, end), STAY_KEYS)
@@ -291,6 +297,7 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
         **{c: fact[c] for c in COST_COLUMNS},
         principal_diagnosis_code=fact.principal_diagnosis_code,
         principal_diagnosis_category=fact.principal_diagnosis_code.substr(0, 3),
+        principal_procedure_code=fact.principal_procedure_code,
         is_death=(fact.discharge_disposition == "5").fill_null(False),
         has_surgery=fact.has_surgery.fill_null(False),
         has_elective_surgery=fact.has_elective_surgery.fill_null(False),

@@ -101,6 +101,7 @@ DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
     + _of("drg_group", "relative_weight"),
     ("stay_fact", "principal_diagnosis_code"): _PRINCIPAL,
     ("stay_fact", "principal_diagnosis_category"): _PRINCIPAL,
+    ("stay_fact", "principal_procedure_code"): _of("stay_procedure", "seq", "procedure_code"),
     ("stay_fact", "is_death"): _of("inpatient_stay", "discharge_disposition"),
     ("stay_fact", "has_surgery"): _PROC,
     ("stay_fact", "n_operations"): _PROC,

@@ -59,6 +59,10 @@ def test_procedure_flags(inputs: dict[str, ir.Table]) -> None:
     assert (s2["has_surgery"], s2["n_operations"], s2["has_level4_surgery"]) == (True, 1, False)
     assert (s2["has_class1_incision"], s2["has_class1_incision_infection"]) == (True, False)
     assert (s2["has_elective_surgery"], s2["has_unplanned_reoperation"]) == (False, True)
+    # the seq-1 procedure is the principal one, whatever its kind
+    assert (s1["principal_procedure_code"], s2["principal_procedure_code"]) == (
+        "51.2300", "36.0700")
+    assert s4["principal_procedure_code"] is None
     # S4: no procedure at all -> every flag false, zero operations (not null)
     assert (s4["has_surgery"], s4["n_operations"], s4["has_day_surgery"]) == (False, 0, False)
 

@@ -1,0 +1,28 @@
+-- single_disease_knee_replacement_fatality@1 单病种（膝关节置换术）病死率 (Single disease (knee replacement): case fatality): proportion
+-- fact stay_fact, discharge_time in [2024-01-01, 2025-01-01), by institution, department and month
+--   t0: discharges = count(*) where _.principal_procedure_code.startswith('81.54') and _.is_death
+--   t1: discharges = count(*) where _.principal_procedure_code.startswith('81.54')
+SELECT
+  "t1"."institution_id" AS "institution",
+  "t1"."discharge_dept_id" AS "department",
+  EXTRACT(year FROM "t1"."discharge_time") AS "_y",
+  EXTRACT(month FROM "t1"."discharge_time") AS "_m",
+  COUNT(*) FILTER(WHERE
+    COALESCE(STARTS_WITH("t1"."principal_procedure_code", '81.54'), FALSE)
+    AND COALESCE("t1"."is_death", FALSE)) AS "t0",
+  COUNT(*) FILTER(WHERE
+    COALESCE(STARTS_WITH("t1"."principal_procedure_code", '81.54'), FALSE)) AS "t1"
+FROM (
+  SELECT
+    *
+  FROM "stay_fact" AS "t0"
+  WHERE
+    "t0"."discharge_time" >= MAKE_TIMESTAMP(2024, 1, 1, 0, 0, 0.0)
+    AND "t0"."discharge_time" < MAKE_TIMESTAMP(2025, 1, 1, 0, 0, 0.0)
+) AS "t1"
+GROUP BY
+  1,
+  2,
+  3,
+  4;
+-- value = numerator / denominator * 100; not computable when the denominator is 0 or empty
