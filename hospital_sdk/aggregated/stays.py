@@ -80,7 +80,8 @@ from hospital_sdk.aggregated.value_sets import surgical_complications
 from hospital_sdk.model import CONTRACT
 from hospital_sdk.store.partitions import month_bounds
 
-__all__ = ["COLUMNS", "NEEDS", "build_stay_fact"]
+__all__ = ["COLUMNS", "NEEDS", "NOT_MEDICAL_SERVICE", "build_stay_fact",
+           "with_key_monitored"]
 
 COST_COLUMNS: tuple[str, ...] = tuple(
     c.name for c in CONTRACT.table("inpatient_stay").columns if c.name.startswith("cost_"))
@@ -117,7 +118,8 @@ COLUMNS: tuple[str, ...] = (
     *_STAY_HEAD, "is_day_surgery_case", "is_special_needs",
     "drg_code", "grouper_version", "relative_weight", "total_cost", "self_pay_cost",
     "insurance_paid", *COST_COLUMNS, "principal_diagnosis_code", "principal_diagnosis_category",
-    "principal_procedure_code", "is_death", "has_surgery", "has_elective_surgery", "n_operations", "has_level4_surgery",
+    "principal_procedure_code", "is_death", "has_surgery", "has_elective_surgery", "n_operations",
+    "has_level4_surgery",
     "has_minimally_invasive_surgery", "has_day_surgery", "has_class1_incision",
     "has_class1_incision_infection", "has_complication_not_poa", "has_unplanned_reoperation",
     "used_antibiotic", "antibiotic_ddds", "used_any_drug", "used_essential_drug",
@@ -186,7 +188,7 @@ def _charges_per_stay(tables: Mapping[str, ir.Table], stays: ir.Table,
     ch = tables["charge_line"]
     ch = ch.filter(ch.charge_time >= stays.admission_time.min(), ch.charge_time < end)
     ch = ch.semi_join(stays.select(*STAY_KEYS), list(STAY_KEYS))
-    ch = _with_key_monitored(tables, ch)
+    ch = with_key_monitored(tables, ch)
     return ch.group_by(*STAY_KEYS).aggregate(
         drug_cost=ch.amount.sum(where=ch.item_type == "drug"),
         consumable_cost=ch.amount.sum(where=ch.item_type == "material"),
@@ -198,7 +200,7 @@ def _charges_per_stay(tables: Mapping[str, ir.Table], stays: ir.Table,
     )
 
 
-def _with_key_monitored(tables: Mapping[str, ir.Table], ch: ir.Table) -> ir.Table:
+def with_key_monitored(tables: Mapping[str, ir.Table], ch: ir.Table) -> ir.Table:
     """``ch`` with ``_km_drug`` / ``_km_consumable``: a drug (material) line of a key-monitored
     catalog product (catalog codes are unique, so the joins keep one row per line)."""
     d = tables["drug_catalog"]

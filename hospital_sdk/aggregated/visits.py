@@ -19,6 +19,14 @@ Definitions
 * ``has_essential_drug_prescription`` / ``has_reviewed_prescription``: over the same orders, any
   drug with the catalog's ``is_essential`` (国家基本药物, indicator #18), and any order with
   ``is_reviewed`` (点评, indicator #16's outpatient part, counted per visit with a prescription).
+* Revenue structure (indicators #31, #32, 增1, outpatient side), over the visit's charge lines
+  (setting other than ``inpatient``, matched on ``institution_id, visit_id``, read from
+  ``[month start, month end + 1 day)``), as on ``stay_fact``
+  (:mod:`hospital_sdk.aggregated.stays`): ``charge_revenue`` (all lines), ``drug_cost`` /
+  ``consumable_cost`` (item type ``drug`` / ``material``; ``drug_fee`` stays the visit's own
+  figure), ``medical_service_revenue`` (revenue categories other than drugs, ``material``,
+  ``examination`` and ``laboratory``), ``key_monitored_drug_cost`` /
+  ``key_monitored_consumable_cost`` (lines of key-monitored catalog products). 0 when none.
 
 All durations are minutes as float64 (millisecond precision), null when a time is missing.
 
@@ -35,6 +43,7 @@ Examples
 ...         visit_id=["V1", "V1"], setting=["outpatient"] * 2, drug_code=["A", "B"],
 ...         order_time=[t0 + dt.timedelta(minutes=20)] * 2),
 ...     "drug_catalog": table("drug_catalog", code=["A", "B"], is_antibacterial=[True, False]),
+...     "consumable_catalog": table("consumable_catalog"), "charge_line": table("charge_line"),
 ... }
 >>> build_visit_fact(tables, "2024-03")[["wait_minutes", "has_antibiotic_prescription",
 ...                                      "n_prescribed_drugs"]].execute()
@@ -52,9 +61,10 @@ import ibis.expr.types as ir
 
 from hospital_sdk.aggregated.grain import attach
 from hospital_sdk.aggregated.inputs import Needs, require
+from hospital_sdk.aggregated.stays import NOT_MEDICAL_SERVICE, with_key_monitored
 from hospital_sdk.store.partitions import month_bounds
 
-__all__ = ["COLUMNS", "NEEDS", "ORDER_GRACE", "VISIT_KEYS", "build_visit_fact"]
+__all__ = ["CHARGE_SUMS", "COLUMNS", "NEEDS", "ORDER_GRACE", "VISIT_KEYS", "build_visit_fact"]
 
 VISIT_KEYS = ("institution_id", "visit_id")
 ORDER_GRACE = timedelta(days=1)
@@ -68,19 +78,26 @@ _VISIT_HEAD: tuple[str, ...] = (
 """Columns of the visit copied first, unchanged."""
 _FEES = ("total_fee", "drug_fee", "insurance_paid")
 _VISIT_COLUMNS: tuple[str, ...] = (*_VISIT_HEAD, *_FEES)
+CHARGE_SUMS: tuple[str, ...] = (
+    "charge_revenue", "drug_cost", "consumable_cost", "medical_service_revenue",
+    "key_monitored_drug_cost", "key_monitored_consumable_cost")
+_MONEY = "decimal(18,2)"
 
 NEEDS: Needs = {
     "outpatient_visit": _VISIT_COLUMNS,
     "medication_order": ("institution_id", "visit_id", "setting", "drug_code", "order_time",
                          "is_reviewed"),
-    "drug_catalog": ("code", "is_antibacterial", "is_essential"),
+    "drug_catalog": ("code", "is_antibacterial", "is_essential", "is_key_monitored"),
+    "consumable_catalog": ("code", "is_key_monitored"),
+    "charge_line": ("institution_id", "visit_id", "setting", "item_type", "item_code",
+                    "revenue_category", "amount", "charge_time"),
 }
 """The cleaned tables and columns :func:`build_visit_fact` reads."""
 
 COLUMNS: tuple[str, ...] = (
     *_VISIT_HEAD, "wait_minutes", "consult_minutes", "booking_lead_days", *_FEES,
     "has_antibiotic_prescription", "n_prescribed_drugs", "has_essential_drug_prescription",
-    "has_reviewed_prescription")
+    "has_reviewed_prescription", *CHARGE_SUMS)
 """Columns of ``visit_fact``, in order."""
 
 
@@ -102,6 +119,24 @@ def _prescriptions_per_visit(tables: Mapping[str, ir.Table], visits: ir.Table,
         n_prescribed_drugs=j.drug_code.nunique(),
         has_essential_drug_prescription=j._essential.fill_null(False).any(),
         has_reviewed_prescription=j.is_reviewed.fill_null(False).any(),
+    )
+
+
+def _charges_per_visit(tables: Mapping[str, ir.Table], visits: ir.Table,
+                       start: datetime, end: datetime) -> ir.Table:
+    ch = tables["charge_line"]
+    ch = ch.filter(ch.setting != "inpatient", ch.charge_time >= start,
+                   ch.charge_time < end + ORDER_GRACE)
+    ch = ch.semi_join(visits.select(*VISIT_KEYS), list(VISIT_KEYS))
+    ch = with_key_monitored(tables, ch)
+    return ch.group_by(*VISIT_KEYS).aggregate(
+        charge_revenue=ch.amount.sum(),
+        drug_cost=ch.amount.sum(where=ch.item_type == "drug"),
+        consumable_cost=ch.amount.sum(where=ch.item_type == "material"),
+        medical_service_revenue=ch.amount.sum(
+            where=ch.revenue_category.notin(NOT_MEDICAL_SERVICE).fill_null(True)),
+        key_monitored_drug_cost=ch.amount.sum(where=ch._km_drug),
+        key_monitored_consumable_cost=ch.amount.sum(where=ch._km_consumable),
     )
 
 
@@ -130,6 +165,7 @@ def build_visit_fact(tables: Mapping[str, ir.Table], month: str) -> ir.Table:
     v = tables["outpatient_visit"]
     visits = v.filter(v.visit_time >= start, v.visit_time < end).select(*_VISIT_COLUMNS)
     fact = attach(visits, _prescriptions_per_visit(tables, visits, start, end), VISIT_KEYS)
+    fact = attach(fact, _charges_per_visit(tables, visits, start, end), VISIT_KEYS)
     lead = fact.visit_time.date().delta(fact.booked_at.date(), unit="day")
     return fact.select(
         *_VISIT_HEAD,
@@ -141,4 +177,5 @@ def build_visit_fact(tables: Mapping[str, ir.Table], month: str) -> ir.Table:
         n_prescribed_drugs=fact.n_prescribed_drugs.fill_null(0).cast("int64"),
         has_essential_drug_prescription=fact.has_essential_drug_prescription.fill_null(False),
         has_reviewed_prescription=fact.has_reviewed_prescription.fill_null(False),
+        **{c: fact[c].cast(_MONEY).fill_null(ibis.literal(0).cast(_MONEY)) for c in CHARGE_SUMS},
     )

@@ -93,6 +93,7 @@ _INPATIENT_ORDERS = _of("medication_order", "setting", "drug_code", "order_time"
     "drug_catalog", "is_antibacterial")
 _VISIT_ORDERS = _of("medication_order", "setting", "drug_code", "order_time")
 _CHARGES = _of("charge_line", "item_type", "amount", "charge_time")
+_VISIT_CHARGES = _of("charge_line", "setting", "item_type", "amount", "charge_time")
 
 DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
     # stay_fact (hospital_sdk.aggregated.stays)
@@ -163,6 +164,14 @@ DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
     ("visit_fact", "n_prescribed_drugs"): _VISIT_ORDERS,
     ("visit_fact", "has_essential_drug_prescription"): _VISIT_ORDERS
     + _of("drug_catalog", "is_essential"),
+    **{("visit_fact", c): _VISIT_CHARGES for c in (
+        "charge_revenue", "drug_cost", "consumable_cost")},
+    ("visit_fact", "medical_service_revenue"): _VISIT_CHARGES + _of("charge_line",
+                                                                    "revenue_category"),
+    ("visit_fact", "key_monitored_drug_cost"): _VISIT_CHARGES + _of("charge_line", "item_code")
+    + _of("drug_catalog", "is_key_monitored"),
+    ("visit_fact", "key_monitored_consumable_cost"): _VISIT_CHARGES
+    + _of("charge_line", "item_code") + _of("consumable_catalog", "is_key_monitored"),
     ("visit_fact", "has_reviewed_prescription"): _of("medication_order", "setting", "order_time",
                                                      "is_reviewed"),
 })

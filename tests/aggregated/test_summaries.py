@@ -50,7 +50,9 @@ def _facts(inputs: dict[str, ir.Table]) -> tuple[ir.Table, ir.Table]:
     stays = build_stay_fact(inputs, MONTH).union(build_stay_fact(inputs, "2024-04"))
     tables = {"outpatient_visit": cleaned_memtable("outpatient_visit", VISITS),
               "medication_order": cleaned_memtable("medication_order"),
-              "drug_catalog": cleaned_memtable("drug_catalog")}
+              "drug_catalog": cleaned_memtable("drug_catalog"),
+              "consumable_catalog": cleaned_memtable("consumable_catalog"),
+              "charge_line": cleaned_memtable("charge_line")}
     return stays, build_visit_fact(tables, MONTH)
 
 

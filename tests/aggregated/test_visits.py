@@ -53,6 +53,27 @@ ORDERS = [
 ]
 
 
+def _charge(inst: str, charge: str, visit: str, when: dt, item_type: str, code: str,
+            category: str, amount: float, setting: str = "outpatient") -> dict:
+    return {"institution_id": inst, "charge_id": charge, "visit_id": visit, "setting": setting,
+            "charge_time": when, "item_type": item_type, "item_code": code,
+            "item_code_local": code, "revenue_category": category, "amount": amount}
+
+
+CHARGES = [
+    _charge("H1", "C1", "V1", dt(2024, 3, 1, 8, 50), "drug", "PLAIN", "drug_western", 50.0),
+    _charge("H1", "C2", "V1", dt(2024, 3, 1, 8, 50), "drug", "KMD", "drug_western", 20.0),
+    _charge("H1", "C3", "V1", dt(2024, 3, 1, 8, 50), "material", "KMC", "material", 30.0),
+    _charge("H1", "C4", "V1", dt(2024, 3, 1, 8, 50), "service", "S", "consultation", 15.0),
+    _charge("H1", "C5", "V1", dt(2024, 3, 1, 8, 50), "service", "S", "examination", 100.0),
+    _charge("H1", "C6", "V1", dt(2024, 3, 1, 8, 50), "service", "S", "laboratory", 40.0),
+    _charge("H1", "C7", "V1", dt(2024, 3, 1, 9), "drug", "KMD", "drug_western", 999.0,
+            setting="inpatient"),                                   # not an outpatient line
+    _charge("H1", "C8", "V2", dt(2024, 4, 1, 0, 5), "service", "S", "registration", 5.0),
+    _charge("H2", "C1", "V1", dt(2024, 3, 2, 9, 30), "drug", "PLAIN", "drug_western", 10.0),
+]
+
+
 def _tables() -> dict[str, ir.Table]:
     return {
         "outpatient_visit": cleaned_memtable("outpatient_visit", VISITS),
@@ -60,7 +81,11 @@ def _tables() -> dict[str, ir.Table]:
         "drug_catalog": cleaned_memtable("drug_catalog", [
             {"code": "AB", "is_antibacterial": True, "is_essential": False},
             {"code": "PLAIN", "is_antibacterial": False, "is_essential": True},
-            {"code": "OTHER", "is_antibacterial": True, "is_essential": True}]),
+            {"code": "OTHER", "is_antibacterial": True, "is_essential": True},
+            {"code": "KMD", "is_antibacterial": False, "is_key_monitored": True}]),
+        "consumable_catalog": cleaned_memtable("consumable_catalog", [
+            {"code": "KMC", "is_key_monitored": True}]),
+        "charge_line": cleaned_memtable("charge_line", CHARGES),
     }
 
 
@@ -113,6 +138,25 @@ def test_essential_and_reviewed_flags() -> None:
     # H2/V1: PLAIN, not reviewed; V4 (cancelled) has no order at all
     assert flags("H2", "V1") == (True, False)
     assert flags("H1", "V4") == (False, False)
+
+
+def test_charge_sums() -> None:
+    rows = _rows()
+
+    def sums(inst: str, visit: str) -> tuple[float, ...]:
+        r = rows[inst, visit]
+        return tuple(float(r[c]) for c in (
+            "charge_revenue", "drug_cost", "consumable_cost", "medical_service_revenue",
+            "key_monitored_drug_cost", "key_monitored_consumable_cost"))
+
+    # V1: drugs 50 + 20 (KMD key-monitored), material 30 (KMC key-monitored), consultation 15,
+    # examination 100, laboratory 40 -> 255; medical service = consultation only; the
+    # inpatient-setting line (999) is not the visit's
+    assert sums("H1", "V1") == (255.0, 70.0, 30.0, 15.0, 20.0, 30.0)
+    # V2: registration charged 00:05 on 1 April, within the grace day
+    assert sums("H1", "V2") == (5.0, 0.0, 0.0, 5.0, 0.0, 0.0)
+    assert sums("H2", "V1") == (10.0, 10.0, 0.0, 0.0, 0.0, 0.0)
+    assert sums("H1", "V4") == (0.0,) * 6
 
 
 def test_missing_column_is_named() -> None:
