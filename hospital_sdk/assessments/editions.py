@@ -523,7 +523,7 @@ def edition(assessment: str, edition: str | int | None = None, *, year: int | No
     or the latest (see :meth:`Assessment.edition`).
 
     >>> edition("secondary").summary()
-    {'items': 28, 'national_monitoring': 21, 'computable': 17, 'missing': 11}
+    {'items': 28, 'national_monitoring': 21, 'computable': 20, 'missing': 8}
     """
     assessments = load_assessments(root, catalog=catalog)
     if assessment not in assessments:

@@ -32,7 +32,6 @@ Tertiary 2024 edition, period 2025 (prior 2024):
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -239,22 +238,3 @@ def test_one_engine_call_per_question(monkeypatch: pytest.MonkeyPatch, catalog: 
 def test_the_period_must_be_a_year(catalog: Catalog, tertiary: Edition) -> None:
     with pytest.raises(IndicatorError, match=r"^period '2025-03' is not a year \(YYYY\)"):
         compute_edition(catalog, tertiary, _source(), period="2025-03")
-
-
-DEMO = Path("/tmp/demo2/lake")
-
-
-@pytest.mark.skipif(not DEMO.is_dir(), reason="the demo lakehouse /tmp/demo2/lake is absent")
-def test_smoke_on_the_demo_lakehouse(catalog: Catalog, tertiary: Edition) -> None:
-    from hospital_sdk.store import Lakehouse
-
-    lake = Lakehouse.open(DEMO, read_only=True)
-    out = compute_edition(catalog, tertiary, lake, period="2025")
-    institutions = out.items["institution"].nunique()
-    assert institutions >= 1 and len(out.items) == 56 * institutions
-    ok = out.items[out.items["status"] == "ok"]
-    assert set(ok["item"]) >= {"1", "4", "8", "17", "24"}
-    assert out.items.loc[out.items["status"] != "ok", "reason"].notna().all()
-    assert out.departments["department_name_zh"].notna().any()
-    assert not out.reported.empty and out.reported["source_file"].notna().all()
-    assert not out.quality.empty
