@@ -62,13 +62,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from hospital_sdk.assessments.schema import ASSESSMENT_FILE, EDITION_TOP, ITEM
 from hospital_sdk.config import Settings
 from hospital_sdk.errors import IndicatorError, SpecError
 from hospital_sdk.indicators.catalog import Catalog, load_catalog
-from hospital_sdk.indicators.schema import Problem, check_shape
+from hospital_sdk.indicators.schema import Problem, check_shape, read_spec_file
 from hospital_sdk.indicators.spec import Source, split_ref
 from hospital_sdk.model import suggest
 
@@ -293,14 +291,6 @@ class Assessment:
 
 # ---- loading ----------------------------------------------------------------------------------
 
-def _read(path: Path, file: str, problems: list[Problem]) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        problems.append(Problem(file, "", "", f"cannot read as YAML: {exc}"))
-        return None
-
-
 def _source(raw: Mapping[str, Any]) -> Source:
     return Source(raw["document"], str(raw.get("clause", "")), raw["confidence"],
                   raw.get("note", ""))
@@ -464,7 +454,7 @@ def _load(root: Path, catalog: Catalog) -> tuple[dict[str, Assessment], list[Pro
                                         "missing (the folder has editions/)"))
             continue
         file = f"{name}/assessment.yaml"
-        raw = _read(path, file, problems)
+        raw = read_spec_file(path, file, problems)
         if raw is None:
             continue
         if found := check_shape(raw, ASSESSMENT_FILE, file=file, owner=name, path=""):
@@ -474,7 +464,7 @@ def _load(root: Path, catalog: Catalog) -> tuple[dict[str, Assessment], list[Pro
         editions: dict[str, Edition] = {}
         for epath in sorted((folder / "editions").glob("*.yaml")):
             efile = f"{name}/editions/{epath.name}"
-            eraw = _read(epath, efile, problems)
+            eraw = read_spec_file(epath, efile, problems)
             if eraw is None:
                 continue
             if found := check_shape(eraw, EDITION_TOP, file=efile, owner="", path=""):

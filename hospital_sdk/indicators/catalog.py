@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import yaml
 
 from hospital_sdk.config import Settings
 from hospital_sdk.errors import ExpressionError, IndicatorError, SpecError
@@ -49,6 +48,7 @@ from hospital_sdk.indicators.schema import (
     VERSION,
     Problem,
     check_shape,
+    read_spec_file,
 )
 from hospital_sdk.indicators.spec import (
     Exclusion,
@@ -195,19 +195,6 @@ class Catalog:
 
 
 # ---- parse ------------------------------------------------------------------------------------
-
-def _read(path: Path, file: str, problems: list[Problem]) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(file, "", "", f"cannot read: {exc}"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problems.append(Problem(file, "", "",
-                                f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"))
-    return None
-
 
 def _expr(text: str, file: str, owner: str, key: str,
           problems: list[Problem]) -> Expression | None:
@@ -368,7 +355,7 @@ def _load(root: Path) -> tuple[Catalog, list[Problem]]:
     problems: list[Problem] = []
     value_sets = dict(ValueSets.builtin())
     for path in _files(root, "value_sets"):
-        file, raw = display_path(path), _read(path, display_path(path), problems)
+        file, raw = display_path(path), read_spec_file(path, display_path(path), problems)
         if raw is None or (new := check_shape(raw, VALUE_SET_FILE, file=file,
                                               owner=str(raw.get("id", "")) if isinstance(
                                                   raw, Mapping) else "", path="")):
@@ -380,7 +367,7 @@ def _load(root: Path) -> tuple[Catalog, list[Problem]]:
             value_sets[vs.id] = vs
     measures: dict[str, Measure] = {}
     for path in _files(root, "measures"):
-        file, raw = display_path(path), _read(path, display_path(path), problems)
+        file, raw = display_path(path), read_spec_file(path, display_path(path), problems)
         if raw is None or (new := check_shape(raw, MEASURE_FILE, file=file, owner="", path="")):
             problems += new if raw is not None else []
             continue
@@ -393,7 +380,7 @@ def _load(root: Path) -> tuple[Catalog, list[Problem]]:
     indicators: dict[str, tuple[Indicator, ...]] = {}
     sites: dict[str, list[Site]] = {}
     for path in _files(root, "indicators"):
-        file, raw = display_path(path), _read(path, display_path(path), problems)
+        file, raw = display_path(path), read_spec_file(path, display_path(path), problems)
         owner = str(raw.get("id", "")) if isinstance(raw, Mapping) else ""
         if raw is None or (new := check_shape(raw, INDICATOR_FILE, file=file, owner=owner,
                                               path="")):

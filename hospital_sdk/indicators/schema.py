@@ -23,12 +23,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from hospital_sdk.indicators.facts import FACTS
 from hospital_sdk.model import suggest
 
 __all__ = [
+    "read_spec_file",
     "AGGREGATIONS",
     "CONFIDENCE",
     "DIRECTIONS",
@@ -388,3 +392,49 @@ def spec_json_schemas() -> dict[str, dict[str, Any]]:
         out[kind] = {"$schema": "https://json-schema.org/draft/2020-12/schema",
                      "title": f"hospital_sdk {kind} spec", **json_schema(shape)}
     return out
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last one
+    silently, so an edited copy of a key would hide the original)."""
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice (first at line {seen[key] + 1})",
+                key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=True)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def read_spec_file(path: Path, file: str, problems: list[Problem]) -> Any:
+    """The parsed content of a spec file, or ``None`` with a :class:`Problem` added: the file
+    cannot be read, is not YAML (line and column given), or repeats a key in one mapping.
+
+    >>> import tempfile
+    >>> problems: list[Problem] = []
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "x.yaml"
+    ...     _ = path.write_text("id: a\\nnotes: one\\nnotes: two\\n", encoding="utf-8")
+    ...     read_spec_file(path, "x.yaml", problems)
+    >>> print(problems[0])
+    x.yaml: not valid YAML at line 3, column 1: key 'notes' appears twice (first at line 2)
+    """
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(file, "", "", f"cannot read: {exc}"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problems.append(Problem(file, "", "",
+                                f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"))
+    return None

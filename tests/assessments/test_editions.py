@@ -295,7 +295,8 @@ def test_editions_without_an_assessment_and_unreadable_files(tmp_path: Path,
     _write(tmp_path)
     (tmp_path / "demo" / "editions" / "2025.yaml").write_text("items: [", encoding="utf-8")
     problems = _problems(tmp_path, catalog)
-    assert problems[0].startswith("demo/editions/2025.yaml: cannot read as YAML: ")
+    assert problems[0] == ("demo/editions/2025.yaml: not valid YAML at line 1, column 9: "
+                           "expected the node content, but found '<stream end>'")
     assert problems[1:] == ["lonely/assessment.yaml: lonely: missing (the folder has editions/)"]
 
 

@@ -105,6 +105,14 @@ def test_invalid_yaml_names_line_and_column(tmp_path: Path) -> None:
         "but got '<stream end>'"]
 
 
+def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
+    # PyYAML would keep the second silently: an edited copy of a key would hide the first
+    text = "id: count\nname_zh: 出院\nname_en: Discharges\nname_en: Again\n"
+    assert _problems(tmp_path, indicators__count_yaml=text) == [
+        "indicators/count.yaml: not valid YAML at line 4, column 1: key 'name_en' appears "
+        "twice (first at line 3)"]
+
+
 def test_file_name_must_be_the_id(tmp_path: Path) -> None:
     assert _problems(tmp_path, indicators__other_yaml={**_count(), "id": "count2"}) == [
         "indicators/other.yaml: count2: id: the file of indicator 'count2' must be named "
