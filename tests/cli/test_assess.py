@@ -67,8 +67,9 @@ def test_diff_lists_what_changed_between_editions(home: Path, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out, encoding="utf-8-sig", dtype={"item": str})
     changed = table[table["change"] != "same"].groupby("item")["change"].first().to_dict()
-    # 增1 is new in 2024; item 32 was renamed; item 8 moved to surgical_complication_rate@2
-    assert changed == {"增1": "added", "32": "renamed", "8": "new version"}
+    # 增1 is new in 2024; item 32 changed its definition (2019's adjuvant-drug form is not in the
+    # catalog, 2024's key-monitored form is); item 8 moved to surgical_complication_rate@2
+    assert changed == {"增1": "added", "32": "other indicator", "8": "new version"}
     # item 4 (surgery share) is the same indicator: H01 100 %, H02 0 % under both editions
     same = table[table["item"] == "4"].set_index("institution")
     assert same.loc["H01", "value_a"] == same.loc["H01", "value_b"] == 100.0
