@@ -116,6 +116,11 @@ def _visit_side(visits: ir.Table) -> ir.Table:
     return agg.mutate(**{m: _zero(m) for m in STAY_MEASURES})
 
 
+def _exact(value: ir.NumericValue) -> ir.NumericValue:
+    """A float as DECIMAL(38, 9) (summed exactly, so in any order alike); others unchanged."""
+    return value.cast("decimal(38, 9)") if value.type().is_floating() else value
+
+
 def build_department_month(stay_fact: ir.Table, visit_fact: ir.Table, month: str) -> ir.Table:
     """Build ``department_month`` for ``month`` from that month's stay and visit facts.
 
@@ -146,8 +151,11 @@ def build_department_month(stay_fact: ir.Table, visit_fact: ir.Table, month: str
     measures = (*STAY_MEASURES, *VISIT_MEASURES)
     both = ibis.union(_stay_side(stays).select(*DEPARTMENT_KEYS, *measures),
                       _visit_side(visits).select(*DEPARTMENT_KEYS, *measures), distinct=False)
-    # sums are never null: a department without a wait recorded has waited 0 minutes in all
+    # sums are never null: a department without a wait recorded has waited 0 minutes in all;
+    # floats are summed as decimals, so a rerun gives the same bits whatever the order the
+    # engine adds them in (a parallel float sum is not reproducible in its last digits)
     out = both.group_by(*DEPARTMENT_KEYS).aggregate(
-        **{m: both[m].sum().cast(both[m].type()).fill_null(_zero(m)) for m in measures})
+        **{m: _exact(both[m]).sum().cast(both[m].type()).fill_null(_zero(m))
+           for m in measures})
     return out.mutate(month=ibis.literal(start.date(), "date")).select(*COLUMNS)
 

@@ -105,6 +105,10 @@ def term_value(measure: Measure, table: ir.Table, cond: ir.BooleanValue | None,
     value = measure.expression.resolve(table, value_sets)
     if measure.aggregation == "count_distinct":
         return value.nunique(where=cond)
+    if measure.aggregation == "sum" and value.type().is_floating():
+        # floats summed as DECIMAL(38, 9): exact, so the same in any order — a parallel float
+        # sum is not reproducible in its last digits, and reruns must give the same numbers
+        value = value.cast("decimal(38, 9)")
     out = getattr(value, measure.aggregation)(where=cond)
     # summed in the column's own type (exact for money), then one float per cell: the values
     # are combined as floats anyway, and Decimal objects are slow to fetch
@@ -433,7 +437,12 @@ def _reported(ind: Indicator, period: Period, reported: pd.DataFrame | None) -> 
                         .to_numpy(dtype="float64")})
     out["numerator"], out["denominator"] = out["value"], np.nan
     out["status"] = np.where(out["value"].isna(), "not_computable", "ok")
-    out["reason"] = np.where(out["value"].isna(), "reported value is not a number", "")
+    texts = (rows["value_text"] if "value_text" in rows else pd.Series(None, index=rows.index))
+    out["reason"] = [
+        "" if not np.isnan(v) else
+        (f"reported as {t!r}: a grade or text, not a number" if isinstance(t, str) and t
+         else "reported value is not a number")
+        for v, t in zip(out["value"], texts.tolist())]
     return out[cols]
 
 

@@ -7,7 +7,7 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  SUM("t1"."antibiotic_ddds") AS "t0",
+  CAST(SUM(CAST("t1"."antibiotic_ddds" AS DECIMAL(38, 9))) AS DOUBLE) AS "t0",
   SUM("t1"."los_days") AS "t1"
 FROM (
   SELECT

@@ -7,8 +7,8 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  SUM("t1"."relative_weight") FILTER(WHERE
-    COALESCE("t1"."relative_weight" IS NOT NULL, FALSE)) AS "t0",
+  CAST(SUM(CAST("t1"."relative_weight" AS DECIMAL(38, 9))) FILTER(WHERE
+    COALESCE("t1"."relative_weight" IS NOT NULL, FALSE)) AS DOUBLE) AS "t0",
   COUNT(*) FILTER(WHERE
     COALESCE("t1"."relative_weight" IS NOT NULL, FALSE)) AS "t1"
 FROM (

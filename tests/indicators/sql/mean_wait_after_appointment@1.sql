@@ -7,13 +7,13 @@ SELECT
   "t1"."dept_id" AS "department",
   EXTRACT(year FROM "t1"."visit_time") AS "_y",
   EXTRACT(month FROM "t1"."visit_time") AS "_m",
-  SUM("t1"."wait_minutes") FILTER(WHERE
+  CAST(SUM(CAST("t1"."wait_minutes" AS DECIMAL(38, 9))) FILTER(WHERE
     COALESCE("t1"."visit_type" = 'outpatient', FALSE)
     AND COALESCE("t1"."is_appointment", FALSE)
     AND COALESCE("t1"."wait_minutes" IS NOT NULL, FALSE)
     AND NOT (
       COALESCE("t1"."is_cancelled", FALSE)
-    )) AS "t0",
+    )) AS DOUBLE) AS "t0",
   COUNT(*) FILTER(WHERE
     COALESCE("t1"."visit_type" = 'outpatient', FALSE)
     AND COALESCE("t1"."is_appointment", FALSE)

@@ -10,7 +10,7 @@ SELECT
   COUNT(*) FILTER(WHERE
     COALESCE("t1"."is_death", FALSE)
     AND COALESCE("t1"."drg_mortality" IS NOT NULL, FALSE)) AS "t0",
-  SUM("t1"."drg_mortality") AS "t1"
+  CAST(SUM(CAST("t1"."drg_mortality" AS DECIMAL(38, 9))) AS DOUBLE) AS "t1"
 FROM (
   SELECT
     *
