@@ -227,7 +227,7 @@ def _rule_lines(cat: Catalog, ind: Indicator) -> list[str]:
                              skip=tuple(e.text for e in p.denominator.where))
         if p.numerator.exclusions:
             lines.append("    (the denominator's exclusions apply)")
-    names = ("left", "right") if ind.kind == "difference" else ("numerator", "denominator")
+    names = ("left", "right") if ind.kind in ("difference", "sum") else ("numerator", "denominator")
     for name, ref in zip(names, (ind.numerator, ind.denominator), strict=True):
         if ref is not None:
             lines.append(f"  {name}: {_ref_text(cat, ref)}")

@@ -82,6 +82,7 @@ _KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {
     "standardized_ratio": ({"numerator", "denominator"},
                            {"numerator", "denominator", "per", "dimensions"}),
     "difference": ({"left", "right"}, {"left", "right", "dimensions"}),
+    "sum": ({"left", "right"}, {"left", "right", "dimensions"}),
     "growth": ({"of", "over"}, {"of", "over", "dimensions"}),
     "reported": ({"reported"}, {"reported"}),
 }

@@ -342,18 +342,25 @@ def _single(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_REASONS: dict[str, tuple[str, str, str]] = {
+    "ratio": ("numerator is empty", "denominator is empty", "denominator is 0"),
+    "growth": ("no value this period", "no value in the period before",
+               "the value in the period before is 0"),
+    "difference": ("left is empty", "right is empty", ""),
+    "sum": ("left is empty", "right is empty", ""),
+}
+"""Why a cell has no value: numerator missing, denominator missing, denominator zero."""
+
+
 def _combine(cells: pd.DataFrame, n: pd.Series, d: pd.Series, node: Indicator) -> pd.DataFrame:
     out = cells.copy()
     out["numerator"], out["denominator"] = n.to_numpy(), d.to_numpy()
     reason = np.select(
         [n.isna().to_numpy(), d.isna().to_numpy(), (d == 0).to_numpy()],
-        ["numerator is empty" if node.kind != "growth" else "no value this period",
-         "denominator is empty" if node.kind != "growth" else "no value in the period before",
-         "denominator is 0" if node.kind != "growth" else "the value in the period before is 0"],
-        default="")
-    if node.kind == "difference":
+        _REASONS.get(node.kind, _REASONS["ratio"]), default="")
+    if node.kind in ("difference", "sum"):
         reason = np.where(n.isna() | d.isna(), reason, "")
-        value = (n - d).to_numpy()
+        value = (n - d if node.kind == "difference" else n + d).to_numpy()
     elif node.kind == "growth":
         with np.errstate(divide="ignore", invalid="ignore"):
             value = ((n - d) / d * node.scale).to_numpy()

@@ -57,6 +57,8 @@ def formula(indicator: Indicator) -> str:
         return "value = the latest reported value"
     if indicator.kind == "difference":
         return "value = left - right"
+    if indicator.kind == "sum":
+        return "value = left + right"
     if indicator.kind == "growth":
         return (f"value = (this period - the {indicator.over or 'year'} before) / the "
                 f"{indicator.over or 'year'} before * {indicator.scale:g}; not computable when "

@@ -50,7 +50,7 @@ __all__ = [
     "spec_json_schemas",
 ]
 
-KINDS = ("derived", "proportion", "rate", "ratio", "mean", "difference", "growth",
+KINDS = ("derived", "proportion", "rate", "ratio", "mean", "difference", "sum", "growth",
          "standardized_ratio", "reported")
 """Indicator kinds: a derived indicator (派生指标), the composite kinds (复合指标), reported values."""
 AGGREGATIONS = ("count", "count_distinct", "sum", "min", "max")
@@ -184,8 +184,8 @@ _RULE_KEYS: tuple[Key, ...] = (
        "standardized_ratio)"),
     _k("denominator", "ref", "Denominator: a measure or indicator id (expected, for "
        "standardized_ratio)"),
-    _k("left", "ref", "difference: left - right"),
-    _k("right", "ref", "difference: left - right"),
+    _k("left", "ref", "difference: left - right; sum: left + right"),
+    _k("right", "ref", "difference: left - right; sum: left + right"),
     _k("of", "ref", "growth: the indicator whose change is measured"),
     _k("over", "str", "growth: compared with the year before or the month before",
        enum=("year", "month")),

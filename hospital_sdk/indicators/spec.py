@@ -18,6 +18,7 @@ ratio               numerator ÷ denominator × per (per = 1)                ref
 mean                numerator ÷ denominator (a sum over a count)           refs or population
 standardized_ratio  observed ÷ expected                                    refs
 difference          left − right                                           refs
+sum                 left + right (e.g. outpatient + inpatient, two facts)   refs
 growth              (this period − same period before) ÷ before × 100      ``of``, ``over``
 reported            a value entered through the reported-input template    ``reported``
 =================== ======================================================= =================

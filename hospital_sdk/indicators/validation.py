@@ -130,7 +130,7 @@ def check_indicator(ind: Indicator, i: int, catalog: Catalog, problems: list[Pro
         ref = getattr(ind, name)
         if ref is not None and (why := _ref_problem(catalog, ref)) is not None:
             shown = {"numerator": "left", "denominator": "right"}.get(name, name) \
-                if ind.kind == "difference" else name
+                if ind.kind in ("difference", "sum") else name
             problems.append(Problem(ind.file, ind.id, f"{key}.{shown}", why))
     if ind.kind == "rate" and ind.per not in (None, 100, 1000, 10000, 100000):
         problems.append(Problem(ind.file, ind.id, f"{key}.per",

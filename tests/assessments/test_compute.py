@@ -175,15 +175,17 @@ def test_reported_item(result: Any) -> None:
 
 def test_an_item_without_an_indicator_carries_the_editions_reason(result: Any,
                                                                     tertiary: Edition) -> None:
-    reason = tertiary.item("2").missing.reason
+    # whichever item the edition still lacks a definition for (the first one): its row carries
+    # the edition's own reason, name, direction and unit, and the inputs it would need
+    item = next(i for i in tertiary.items if i.missing is not None)
+    assert item.missing is not None
     for inst in ("H1", "H2"):
-        row = _row(result, "2", inst)
-        assert (row["status"], row["reason"]) == ("not_computable", reason)
+        row = _row(result, item.item, inst)
+        assert (row["status"], row["reason"]) == ("not_computable", item.missing.reason)
         assert pd.isna(row["indicator_id"]) and np.isnan(row["value"])
         assert (row["name_zh"], row["direction"], row["unit"]) == (
-            "下转患者人次数（门急诊、住院）", "higher_better", "人次")
-        assert row["notes"].endswith("\ninputs: visit_fact.down_referral + stay_fact "
-                                     "down-referred discharges")
+            item.name_zh, item.direction, item.unit)
+        assert row["notes"].endswith(f"inputs: {item.missing.data_source}")
 
 
 def test_national_reference_and_weights(result: Any) -> None:

@@ -329,3 +329,16 @@ def test_lookups_name_what_is_missing() -> None:
 
 def test_shipped_catalog_is_valid() -> None:
     assert [str(p) for p in validate_catalog()] == []
+
+
+def test_a_sum_needs_both_parts_and_names_them_left_and_right(tmp_path: Path) -> None:
+    spec = {**_count(), "versions": [{"version": "1", "kind": "sum", "left": "discharges",
+                                      "right": "dischargse", "per": 100}]}
+    assert _problems(tmp_path, indicators__count_yaml=spec) == [
+        "indicators/count.yaml: count: versions[0].per: not used by a sum indicator (it uses "
+        "['dimensions', 'left', 'right'])",
+        "indicators/count.yaml: count: versions[0].right: 'dischargse' is neither a measure "
+        "nor an indicator (did you mean 'discharges'?)"]
+    spec["versions"][0] = {"version": "1", "kind": "sum", "left": "discharges"}
+    assert _problems(tmp_path, indicators__count_yaml=spec) == [
+        "indicators/count.yaml: count: versions[0].right: missing (a sum indicator needs it)"]

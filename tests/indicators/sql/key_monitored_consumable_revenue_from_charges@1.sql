@@ -1,4 +1,4 @@
--- key_monitored_consumable_revenue_from_charges@1 重点监控高值医用耗材收入（按收费明细，门急诊+住院） (Key-monitored high-value consumable revenue from charge lines (outpatient + inpatient)): difference
+-- key_monitored_consumable_revenue_from_charges@1 重点监控高值医用耗材收入（按收费明细，门急诊+住院） (Key-monitored high-value consumable revenue from charge lines (outpatient + inpatient)): sum
 -- fact visit_fact, visit_time in [2024-01-01, 2025-01-01), by institution, department and month
 --   t0: outpatient_key_monitored_consumable_cost = sum(_.key_monitored_consumable_cost)
 SELECT
@@ -21,15 +21,13 @@ GROUP BY
   3,
   4;
 -- fact stay_fact, discharge_time in [2024-01-01, 2025-01-01), by institution, department and month
---   t0: inpatient_key_monitored_consumable_cost_negated = sum(-_.key_monitored_consumable_cost)
+--   t0: inpatient_key_monitored_consumable_cost = sum(_.key_monitored_consumable_cost)
 SELECT
   "t1"."institution_id" AS "institution",
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  CAST(SUM(-(
-    "t1"."key_monitored_consumable_cost"
-  )) AS DOUBLE) AS "t0"
+  CAST(SUM("t1"."key_monitored_consumable_cost") AS DOUBLE) AS "t0"
 FROM (
   SELECT
     *
@@ -43,4 +41,4 @@ GROUP BY
   2,
   3,
   4;
--- value = left - right
+-- value = left + right

@@ -23,19 +23,15 @@ GROUP BY
   3,
   4;
 -- fact stay_fact, discharge_time in [2024-01-01, 2025-01-01), by institution, department and month
---   t0: inpatient_key_monitored_drug_cost_negated = sum(-_.key_monitored_drug_cost)
---   t1: inpatient_drug_cost_negated = sum(-_.drug_cost)
+--   t0: inpatient_key_monitored_drug_cost = sum(_.key_monitored_drug_cost)
+--   t1: inpatient_drug_cost = sum(_.drug_cost)
 SELECT
   "t1"."institution_id" AS "institution",
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  CAST(SUM(-(
-    "t1"."key_monitored_drug_cost"
-  )) AS DOUBLE) AS "t0",
-  CAST(SUM(-(
-    "t1"."drug_cost"
-  )) AS DOUBLE) AS "t1"
+  CAST(SUM("t1"."key_monitored_drug_cost") AS DOUBLE) AS "t0",
+  CAST(SUM("t1"."drug_cost") AS DOUBLE) AS "t1"
 FROM (
   SELECT
     *

@@ -1,4 +1,4 @@
--- medical_revenue_from_charges@1 医疗收入（按收费明细，门急诊+住院） (Medical revenue from charge lines (outpatient + inpatient)): difference
+-- medical_revenue_from_charges@1 医疗收入（按收费明细，门急诊+住院） (Medical revenue from charge lines (outpatient + inpatient)): sum
 -- fact visit_fact, visit_time in [2024-01-01, 2025-01-01), by institution, department and month
 --   t0: outpatient_charge_revenue = sum(_.charge_revenue)
 SELECT
@@ -21,15 +21,13 @@ GROUP BY
   3,
   4;
 -- fact stay_fact, discharge_time in [2024-01-01, 2025-01-01), by institution, department and month
---   t0: inpatient_charge_revenue_negated = sum(-_.charge_revenue)
+--   t0: inpatient_charge_revenue = sum(_.charge_revenue)
 SELECT
   "t1"."institution_id" AS "institution",
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  CAST(SUM(-(
-    "t1"."charge_revenue"
-  )) AS DOUBLE) AS "t0"
+  CAST(SUM("t1"."charge_revenue") AS DOUBLE) AS "t0"
 FROM (
   SELECT
     *
@@ -43,4 +41,4 @@ GROUP BY
   2,
   3,
   4;
--- value = left - right
+-- value = left + right

@@ -23,19 +23,15 @@ GROUP BY
   3,
   4;
 -- fact stay_fact, discharge_time in [2024-01-01, 2025-01-01), by institution, department and month
---   t0: inpatient_medical_service_revenue_negated = sum(-_.medical_service_revenue)
---   t1: inpatient_charge_revenue_negated = sum(-_.charge_revenue)
+--   t0: inpatient_medical_service_revenue = sum(_.medical_service_revenue)
+--   t1: inpatient_charge_revenue = sum(_.charge_revenue)
 SELECT
   "t1"."institution_id" AS "institution",
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  CAST(SUM(-(
-    "t1"."medical_service_revenue"
-  )) AS DOUBLE) AS "t0",
-  CAST(SUM(-(
-    "t1"."charge_revenue"
-  )) AS DOUBLE) AS "t1"
+  CAST(SUM("t1"."medical_service_revenue") AS DOUBLE) AS "t0",
+  CAST(SUM("t1"."charge_revenue") AS DOUBLE) AS "t1"
 FROM (
   SELECT
     *
