@@ -69,7 +69,7 @@ from hospital_sdk.assessments.result import (
 )
 from hospital_sdk.errors import IndicatorError
 from hospital_sdk.indicators.catalog import Catalog
-from hospital_sdk.indicators.engine import compute
+from hospital_sdk.indicators.engine import compute, reads_reported
 from hospital_sdk.indicators.facts import fact_table
 from hospital_sdk.indicators.selection import reported_values
 from hospital_sdk.indicators.spec import Indicator
@@ -197,10 +197,9 @@ def _items(edition: Edition, indicators: Mapping[str, Indicator], now: pd.DataFr
 def _by_item(edition: Edition, indicators: Mapping[str, Indicator], frame: pd.DataFrame,
              dim: str, institutions: list[Any], explicit: bool) -> pd.DataFrame:
     """Rows of ``frame`` (an engine result cut by institution and ``dim``) for each item whose
-    indicator is computed from records, keyed by item."""
+    indicator it holds (those computed from records alone), keyed by item."""
     refs = pd.DataFrame([(it.item, it.order, it.indicator) for it in edition.items
-                         if it.indicator is not None
-                         and indicators[it.indicator].kind != "reported"],
+                         if it.indicator is not None],
                         columns=["item", "order", "_key"])
     if frame.empty or refs.empty:
         return pd.DataFrame(columns=["item", "order", "indicator_id", "version", "institution",
@@ -244,13 +243,25 @@ def _trend(cells: pd.DataFrame) -> pd.DataFrame:
     return cells[list(TREND_COLUMNS)].reset_index(drop=True)
 
 
-def _reported(edition: Edition, indicators: Mapping[str, Indicator],
+def _reported_parts(catalog: Catalog, node: Indicator, year: int) -> list[Indicator]:
+    """The reported indicators ``node`` is or is composed of (``#25``'s physicians)."""
+    if node.kind == "reported":
+        return [node]
+    parts = [catalog.resolve(r, year=year) for r in (node.numerator, node.denominator, node.of)
+             if r is not None]
+    return [leaf for part in parts if isinstance(part, Indicator)
+            for leaf in _reported_parts(catalog, part, year)]
+
+
+def _reported(catalog: Catalog, edition: Edition, indicators: Mapping[str, Indicator],
               reported: pd.DataFrame | None, periods: tuple[str, str],
               institutions: list[Any], explicit: bool) -> pd.DataFrame:
-    refs = pd.DataFrame([(it.item, it.order, indicators[it.indicator].id,
-                          indicators[it.indicator].version) for it in edition.items
+    """The submissions the items read for the period and the year before: reported items
+    and the reported parts of composite items."""
+    refs = pd.DataFrame([(it.item, it.order, part.id, part.version) for it in edition.items
                          if it.indicator is not None
-                         and indicators[it.indicator].kind == "reported"],
+                         for part in _reported_parts(catalog, indicators[it.indicator],
+                                                     int(periods[0]))],
                         columns=["item", "order", "indicator_id", "version"])
     if reported is None or reported.empty or refs.empty:
         return pd.DataFrame(columns=list(REPORTED_COLUMNS))
@@ -327,7 +338,9 @@ def compute_edition(catalog: Catalog, edition: Edition, source: Any, *, period: 
         reported = reported_values(source)
     now = compute(catalog, chosen, source, period=year, by="institution", reported=reported)
     before = compute(catalog, chosen, source, period=prior, by="institution", reported=reported)
-    from_records = [i for i in chosen if i.kind != "reported"]
+    # departments and months: indicators computed from records alone (a reported value, or a
+    # composite with a reported part, exists per institution and year only)
+    from_records = [i for i in chosen if not reads_reported(catalog, i, year=int(year))]
     by_dept = compute(catalog, from_records, source, period=year,
                       by=["institution", "department"])
     by_month = compute(catalog, from_records, source, period=year, by=["institution", "month"])
@@ -346,7 +359,8 @@ def compute_edition(catalog: Catalog, edition: Edition, source: Any, *, period: 
         departments=_departments(_by_item(edition, indicators, by_dept, "department", insts,
                                           explicit), source),
         trend=_trend(_by_item(edition, indicators, by_month, "month", insts, explicit)),
-        reported=_reported(edition, indicators, reported, (year, prior), insts, explicit),
+        reported=_reported(catalog, edition, indicators, reported, (year, prior), insts,
+                           explicit),
         quality=_quality(source, year), assumptions=tuple(assumptions))
     return result.check()
 

@@ -43,7 +43,7 @@ from hospital_sdk.indicators.spec import Indicator, Measure, Term
 from hospital_sdk.model import suggest
 
 __all__ = ["RESULT_COLUMNS", "Batch", "Plan", "batch_queries", "compute", "normalise_by",
-           "term_condition", "term_value"]
+           "reads_reported", "term_condition", "term_value"]
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "indicator_id", "version", "name_zh", "name_en", "kind", "period", *DIMENSIONS,
@@ -159,8 +159,9 @@ class Batch:
 class Plan:
     """Which batches a set of indicators needs, and how to combine their results."""
 
-    def __init__(self, catalog: Catalog, period: Period, by: tuple[str, ...]) -> None:
-        self.catalog, self.period, self.by = catalog, period, by
+    def __init__(self, catalog: Catalog, period: Period, by: tuple[str, ...],
+                 reported: pd.DataFrame | None = None) -> None:
+        self.catalog, self.period, self.by, self.reported = catalog, period, by, reported
         self.year = period.years()[-1]
         self.time_grain = next((b for b in by if b in TIME_GRAINS), None)
         self.batches: dict[tuple[Any, ...], Batch] = {}
@@ -183,13 +184,18 @@ class Plan:
         return set().union(*(self.facts_of(self._resolve(r)) for r in
                              (node.numerator, node.denominator, node.of) if r is not None))
 
+    def reads_reported(self, node: Indicator | Measure) -> bool:
+        """Whether ``node`` is, or is composed of, a reported indicator (recursively)."""
+        return reads_reported(self.catalog, node, year=self.year)
+
     def dims_of(self, node: Indicator | Measure) -> tuple[str, ...]:
-        """The requested non-time dimensions ``node`` can be cut by."""
-        if isinstance(node, Indicator) and node.kind == "reported":
-            allowed = {"institution"}
-        else:
-            facts = self.facts_of(node)
-            allowed = set.intersection(*(set(FACTS[f].dimensions) for f in facts))
+        """The requested non-time dimensions ``node`` can be cut by (a reported value, and so
+        anything composed of one, only by institution)."""
+        facts = self.facts_of(node)
+        allowed = set.intersection(*(set(FACTS[f].dimensions) for f in facts)) if facts else {
+            "institution"}
+        if self.reads_reported(node):
+            allowed &= {"institution"}
         if isinstance(node, Indicator) and node.dimensions is not None:
             allowed &= set(node.dimensions)
         return tuple(d for d in self.by if d in allowed)
@@ -289,6 +295,13 @@ class Plan:
         if isinstance(node, Measure):
             out = self._term_frame(Term(node.id), shift, dims)
             return _single(out)
+        if node.kind == "reported":  # a composite's part; cells labelled with this period
+            period = self.period.shift(months=shift) if shift else self.period
+            values = _reported(node, period, self.reported).assign(period=self.period.label)
+            if "institution" not in dims:  # no group total of a reported value
+                return values.iloc[:1].assign(value=np.nan, institution=None)[
+                    [*dims, "period", "numerator", "denominator", "value", "status", "reason"]]
+            return values
         if node.kind == "derived":
             assert node.term is not None
             return _single(self._term_frame(node.term, shift, dims))
@@ -319,7 +332,26 @@ class Plan:
         if node.kind != "growth":
             n, d = _absent_is_zero(self, node, n, "numerator"), _absent_is_zero(
                 self, node, d, "denominator")
-        return _combine(merged, n, d, node)
+        out = _combine(merged, n, d, node)
+        if self.reads_reported(node):
+            self._explain_reported_gaps(node, out, n, d, dims)
+        return out
+
+    def _explain_reported_gaps(self, node: Indicator, out: pd.DataFrame, n: pd.Series,
+                               d: pd.Series, dims: tuple[str, ...]) -> None:
+        """Reasons of a composite with a reported part: a missing submission is named, and the
+        cuts a reported value cannot follow (a group total, a month) leave no value at all."""
+        for side, ref in ((n, node.numerator), (d, node.denominator)):
+            part = self._resolve(ref) if ref is not None else None
+            if isinstance(part, Indicator) and part.kind == "reported":
+                missing = side.isna().to_numpy()
+                out.loc[missing, "reason"] = f"no reported value of {part.id}"
+        why = ("a part is a reported value per institution: cut by institution"
+               if "institution" not in dims else
+               f"a part is a yearly reported value: not computable by {self.time_grain}"
+               if self.time_grain in ("quarter", "month") else "")
+        if why:
+            out["value"], out["status"], out["reason"] = np.nan, "not_computable", why
 
 
 def _absent_is_zero(plan: Plan, node: Indicator, values: pd.Series, side: str) -> pd.Series:
@@ -374,6 +406,24 @@ def _combine(cells: pd.DataFrame, n: pd.Series, d: pd.Series, node: Indicator) -
     return out
 
 
+def reads_reported(catalog: Catalog, node: Indicator | Measure, *,
+                   year: int | None = None) -> bool:
+    """Whether ``node`` is, or is composed of, a reported indicator (its parts resolved in
+    ``year``). Such a value exists per institution and year only.
+
+    >>> from hospital_sdk.indicators.catalog import load_catalog
+    >>> catalog = load_catalog()
+    >>> reads_reported(catalog, catalog["surgery_share"]), reads_reported(
+    ...     catalog, catalog["physician_nurse_ratio"])
+    (False, True)
+    """
+    if isinstance(node, Measure):
+        return False
+    return node.kind == "reported" or any(
+        reads_reported(catalog, catalog.resolve(r, year=year), year=year)
+        for r in (node.numerator, node.denominator, node.of) if r is not None)
+
+
 def compute(catalog: Catalog, indicators: Sequence[Indicator | str], source: Any, *,
             period: str | int | Period, by: str | Sequence[str] | None = None,
             reported: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -406,7 +456,7 @@ def compute(catalog: Catalog, indicators: Sequence[Indicator | str], source: Any
     p, dims = parse_period(period), normalise_by(by)
     chosen = [catalog.get(i, year=p.years()[-1]) if isinstance(i, str) else i
               for i in indicators]
-    plan = Plan(catalog, p, dims)
+    plan = Plan(catalog, p, dims, reported)
     for ind in chosen:
         plan.need(ind)
     plan.run(source)

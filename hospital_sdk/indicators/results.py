@@ -1,8 +1,9 @@
 """Indicator values kept in the lakehouse: ``application.indicator_value``, month by month.
 
 The asset graph's application layer computes every indicator of the catalog that is computed
-from facts (reported values are yearly inputs, computed with the assessments) by institution ×
-department × month, and stores the tidy result with a ``month`` DATE column so a month's rerun
+from facts alone (reported values, and composites with a reported part such as #25, exist per
+institution and year and are computed with the assessments) by institution × department ×
+month, and stores the tidy result with a ``month`` DATE column so a month's rerun
 replaces exactly that month (:func:`~hospital_sdk.store.partitions.replace_months`). Notebooks
 and reports read it instead of recomputing.
 
@@ -22,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from hospital_sdk.indicators.catalog import Catalog, load_catalog
-from hospital_sdk.indicators.engine import compute
+from hospital_sdk.indicators.engine import compute, reads_reported
 from hospital_sdk.indicators.periods import parse_period
 from hospital_sdk.store import Lakehouse
 from hospital_sdk.store.partitions import replace_months
@@ -56,7 +57,7 @@ def monthly_values(catalog: Catalog, source: Any, *, first: str, last: str) -> p
     months = period.months()
     frames = []
     for year in period.years():
-        chosen = [i for i in catalog.in_force(year) if i.kind != "reported"]
+        chosen = [i for i in catalog.in_force(year) if not reads_reported(catalog, i, year=year)]
         inside = [m for m in months if m.startswith(f"{year}-")]
         part = compute(catalog, chosen, source, period=f"{inside[0]}..{inside[-1]}",
                        by=list(BY))

@@ -17,7 +17,9 @@ physician_nurse_ratio      ``hr_snapshot`` of 31 December: ``registered_nurses /
                            to 0.01 (half up)
 (the others)               :data:`SOURCES`: finance ratios of the year's statement
                            (personnel, energy per 10,000 yuan, medical surplus, training
-                           spend, medical revenue growth over the year before's), 31 December
+                           spend, medical revenue growth over the year before's), the
+                           licensed physicians averaged over this and last 31 December
+                           (blank in the first generated year), 31 December
                            HR shares, satisfaction scores, national-scheme EQA items passed,
                            research money per 100 technicians, qualitative grades (yes/no as
                            是/否), and from the master ``ward``/``ward_beds`` tables the
@@ -143,6 +145,20 @@ def _physician_nurse_ratio(tables: Tables, year: int) -> pd.Series:
                    "value").reindex(columns=["registered_nurses", "registered_physicians"])
     out = pd.Series({i: _ratio(r.registered_nurses, r.registered_physicians)
                      for i, r in counts.iterrows()}, dtype=object)
+    return out.dropna()
+
+
+def _average_licensed_physicians(tables: Tables, year: int) -> pd.Series:
+    """(licensed_physicians on 31 December of ``year`` + of the year before) ÷ 2, to 0.01;
+    blank where either count is missing (the first generated year has no year before)."""
+    hr = tables["hr_snapshot"]
+    hr = hr[hr["metric_code"] == "licensed_physicians"]
+    day = pd.to_datetime(hr["snapshot_date"])
+    now = hr[(day == pd.Timestamp(year, 12, 31)).to_numpy()].set_index("institution_id")["value"]
+    before = hr[(day == pd.Timestamp(year - 1, 12, 31)).to_numpy()].set_index(
+        "institution_id")["value"]
+    both = pd.concat([now.rename("now"), before.rename("before")], axis=1).dropna()
+    out = pd.Series({i: _ratio(r.now + r.before, 2) for i, r in both.iterrows()}, dtype=object)
     return out.dropna()
 
 
@@ -301,6 +317,9 @@ SOURCES: Mapping[str, EntrySource] = {
     "physician_nurse_ratio": EntrySource(
         "hr_snapshot", "hr_snapshot on 31 December: registered_nurses / registered_physicians",
         _physician_nurse_ratio),
+    "average_licensed_physicians": EntrySource(
+        "hr_snapshot", "hr_snapshot licensed_physicians: (31 December of the year + of the year "
+        "before) / 2", _average_licensed_physicians),
     "senior_title_share": EntrySource(
         "hr_snapshot", "hr_snapshot on 31 December: (senior_title_technicians + "
         "associate_senior_title_technicians) / health_technicians × 100",

@@ -231,10 +231,27 @@ def test_one_engine_call_per_question(monkeypatch: pytest.MonkeyPatch, catalog: 
     monkeypatch.setattr(compute_module, "compute", spy)
     compute_edition(catalog, tertiary, _source(), period="2025", reported=REPORTED)
     refs = len(tertiary.refs)
-    reported = sum(catalog.get(r).kind == "reported" for r in tertiary.refs)
+    # reported items and #25 (bed-days ÷ reported physicians) have no department or month cut
+    reported = sum(catalog.get(r).kind == "reported" for r in tertiary.refs) + 1
     assert calls == [("2025", "institution", refs), ("2024", "institution", refs),
                      ("2025", ["institution", "department"], refs - reported),
                      ("2025", ["institution", "month"], refs - reported)]
+
+
+def test_a_composite_with_a_reported_part_is_listed_with_its_submissions(
+        catalog: Catalog, tertiary: Edition) -> None:
+    # #25 = bed-days ÷ average licensed physicians (reported) ÷ 365: the form's value is listed
+    # under item 25 in the reported inputs, and the item has no department or month rows
+    reported = pd.DataFrame([{"institution_id": "H1", "period": "2025", "version": "1",
+                              "indicator_id": "average_licensed_physicians",
+                              "value_number": 4.0, "source_file": "hr.csv"}])
+    out = compute_edition(catalog, tertiary, _source(), period="2025", reported=reported)
+    assert out.reported[["item", "institution", "period", "indicator_id", "value"]
+                        ].values.tolist() == [["25", "H1", "2025",
+                                               "average_licensed_physicians", 4.0]]
+    assert "25" not in set(out.departments["item"]) | set(out.trend["item"])
+    assert _row(out, "25", "H1")["status"] == "ok"
+    assert _row(out, "25", "H2")["reason"] == "no reported value of average_licensed_physicians"
 
 
 def test_the_period_must_be_a_year(catalog: Catalog, tertiary: Edition) -> None:

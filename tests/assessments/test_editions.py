@@ -53,10 +53,10 @@ def test_tertiary_2024_has_56_items_26_monitoring_in_4_dimensions(shipped: Any) 
     assert e.place(e.item("增1").sub_dimension)[1].name_zh == "收支结构"
     assert [i.order for i in e.items] == list(range(1, 57))
     # what the catalog still lacks: #10 (40 indicators, no one value), #11 (needs an exam
-    # fact), #20, #21 (procurement), #25 (needs physician counts)
-    assert e.summary() == {"items": 56, "national_monitoring": 26, "computable": 51,
-                           "missing": 5}
-    assert [i.item for i in e.items if not i.computable] == ["10", "11", "20", "21", "25"]
+    # fact), #20, #21 (procurement)
+    assert e.summary() == {"items": 56, "national_monitoring": 26, "computable": 52,
+                           "missing": 4}
+    assert [i.item for i in e.items if not i.computable] == ["10", "11", "20", "21"]
 
 
 def test_tertiary_2019_is_the_base_edition(shipped: Any) -> None:
@@ -64,8 +64,8 @@ def test_tertiary_2019_is_the_base_edition(shipped: Any) -> None:
     assert len(old.items) == 55 and old.summary()["national_monitoring"] == 26
     assert "增1" not in {i.item for i in old.items}
     # and #32 in its 2019 (adjuvant-drug) form
-    assert old.summary() == {"items": 55, "national_monitoring": 26, "computable": 49,
-                             "missing": 6}
+    assert old.summary() == {"items": 55, "national_monitoring": 26, "computable": 50,
+                             "missing": 5}
     assert (old.item("32").name_zh, new.item("32").name_zh) == (
         "辅助用药收入占比", "重点监控化学药品和生物制品收入占比")
     assert (old.item("8").indicator, new.item("8").indicator) == (

@@ -42,14 +42,16 @@ def test_no_snapshot_is_left_over() -> None:
 
 
 def test_the_whole_catalog_is_one_query_per_fact_and_period() -> None:
-    # every latest version at once: one batch per (fact, time field, period window); growth
-    # indicators add the year before of the facts their bases read
+    # every latest version at once: one batch per (fact, time field, period window, cut);
+    # growth indicators add the year before of the facts their bases read, and an indicator
+    # with a reported part (#25) is cut by institution only, a cut of its own
     batches = [b for b, _ in batch_queries(CATALOG, CATALOG.latest(), empty_source(),
                                            period="2024", by=BY)]
-    windows = {(b.fact, b.time_field, b.period.label) for b in batches}
+    windows = {(b.fact, b.time_field, b.period.label, b.dims) for b in batches}
     assert len(batches) == len(windows)
     assert {b.fact for b in batches} <= set(FACTS)
-    assert len(batches) <= 2 * len(FACTS)
+    assert len({w[:3] for w in windows}) <= 2 * len(FACTS)
+    assert {b.dims for b in batches} == {("institution", "department"), ("institution",)}
     terms = sum(len(b.terms) for b in batches)
     # many indicators, few scans (a reported indicator reads no fact)
     assert terms >= len([i for i in CATALOG.latest() if i.kind != "reported"])

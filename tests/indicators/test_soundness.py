@@ -218,3 +218,37 @@ def test_a_bare_id_computes_the_version_in_force_in_the_period(catalog: Catalog)
     new = compute(catalog, ["surgical_complication_rate"], stays(2024), period="2024").iloc[0]
     assert (old.version, old.value) == ("1", 100.0)
     assert (new.version, new.status) == ("2", "not_computable")
+
+
+def _workload_inputs() -> tuple[dict, pd.DataFrame]:
+    stays = fact_memtable("stay_fact", [
+        {"institution_id": "H1", "stay_id": f"S{i}", "discharge_dept_id": dept,
+         "discharge_time": dt(2024, month, 1), "los_days": 365}
+        for i, (dept, month) in enumerate((("SUR", 1), ("MED", 7)))])
+    reported = pd.DataFrame([{"institution_id": "H1", "period": "2024", "value_number": 2.0,
+                              "indicator_id": "average_licensed_physicians", "version": "1"}])
+    return {"stay_fact": stays}, reported
+
+
+def test_a_composite_with_a_reported_part_is_per_institution_and_year(catalog: Catalog) -> None:
+    # bed-days 365 + 365 = 730 / 2 physicians / 365 = 1.0 by institution and year
+    source, reported = _workload_inputs()
+    r = compute(catalog, ["inpatient_workload_per_physician"], source, period="2024",
+                by=["institution"], reported=reported)
+    assert r[["institution", "numerator", "denominator", "value", "status"]].values.tolist() == [
+        ["H1", 730.0, 2.0, 1.0, "ok"]]
+    # by department: the physicians are not known per department -> cut by institution only
+    r = compute(catalog, ["inpatient_workload_per_physician"], source, period="2024",
+                by=["institution", "department"], reported=reported)
+    assert r[["institution", "department", "value", "cut"]].values.tolist() == [
+        ["H1", None, 1.0, "institution"]]
+    # a group total (no institution cut) or a month has no value, and says why
+    r = compute(catalog, ["inpatient_workload_per_physician"], source, period="2024",
+                reported=reported)
+    assert (r.loc[0, "status"], r.loc[0, "reason"]) == (
+        "not_computable", "a part is a reported value per institution: cut by institution")
+    assert math.isnan(r.loc[0, "value"])
+    r = compute(catalog, ["inpatient_workload_per_physician"], source, period="2024",
+                by=["institution", "month"], reported=reported)
+    assert set(r["reason"]) == {"a part is a yearly reported value: not computable by month"}
+    assert r["value"].isna().all() and len(r) >= 1

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -28,7 +29,7 @@ from hospital_sdk.synth.reported_entries import SOURCES, write_entries
 YEAR = 2025
 TABLES = ("emr_assessment", "satisfaction_score", "finance_statement", "hr_snapshot", "eqa_result",
           "research_funding", "qualitative_item", "ward", "ward_beds")
-FIRST_YEAR_BLANK = ("medical_revenue_growth",)
+FIRST_YEAR_BLANK = ("medical_revenue_growth", "average_licensed_physicians")
 """Needs the year before's statement: blank (with a note) in the only generated year."""
 GRADES = ("equipment_qc_grade", "budget_management_grade", "public_credit_rating",
           "chief_accountant")
@@ -196,3 +197,19 @@ def test_what_has_no_source_is_left_blank(out: Path, tmp_path: Path) -> None:
         assert got[blank]["value"] == got[blank]["entered_by"] == "", blank
         assert got[blank]["note"], blank
     assert got["emr_level"]["value"] != ""
+
+
+def test_average_physicians_are_the_mean_of_two_year_ends(tmp_path: Path) -> None:
+    # H1: (120 + 100) / 2 = 110.00; H2 has no count at the end of 2024 -> blank, noted
+    hr = pd.DataFrame({
+        "institution_id": ["H1", "H1", "H2", "H1"],
+        "snapshot_date": pd.to_datetime(["2025-12-31", "2024-12-31", "2025-12-31",
+                                         "2025-12-31"]),
+        "metric_code": ["licensed_physicians"] * 3 + ["registered_nurses"],
+        "value": [120.0, 100.0, 80.0, 999.0]})
+    path = write_entries(tmp_path, {"hr_snapshot": hr}, institutions=["H1", "H2"],
+                         years=[2025])[0]
+    got = {r["institution_id"]: r for r in rows(path)
+           if r["indicator_id"] == "average_licensed_physicians"}
+    assert float(got["H1"]["value"]) == 110.0
+    assert got["H2"]["value"] == "" and got["H2"]["note"]

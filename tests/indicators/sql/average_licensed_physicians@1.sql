@@ -1,0 +1,2 @@
+-- average_licensed_physicians@1 医院平均执业（助理）医师人数 (Average licensed (and assistant) physicians): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query
