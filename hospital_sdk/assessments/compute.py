@@ -153,6 +153,15 @@ def _static(edition: Edition, it: EditionItem, ind: Indicator | None,
     }
 
 
+def _no_single_value(it: EditionItem) -> str:
+    """The reason of an item without an indicator: the edition's, or its components."""
+    if it.missing is not None:
+        return it.missing.reason
+    n = len(it.components)
+    return (f"shown as its {n} components, items {it.item}.1–{it.item}.{n}: the item has no "
+            f"single value")
+
+
 def _change(value: float, prior: float) -> tuple[float, float]:
     if np.isnan(value) or np.isnan(prior):
         return np.nan, np.nan
@@ -166,13 +175,12 @@ def _items(edition: Edition, indicators: Mapping[str, Indicator], now: pd.DataFr
     now_ix, before_ix = _index(now), _index(before)
     weight = edition.scoring.default_weight()
     rows = []
-    for it in edition.items:
+    for it in edition.rows():
         ind = indicators.get(it.indicator) if it.indicator is not None else None
         static = _static(edition, it, ind, weight)
         for inst in institutions:
             if ind is None:
-                assert it.missing is not None
-                cell = (np.nan, np.nan, np.nan, "not_computable", it.missing.reason)
+                cell = (np.nan, np.nan, np.nan, "not_computable", _no_single_value(it))
                 prior_value = np.nan
             else:
                 cell = _cell(now_ix, ind, inst)
@@ -198,9 +206,9 @@ def _by_item(edition: Edition, indicators: Mapping[str, Indicator], frame: pd.Da
              dim: str, institutions: list[Any], explicit: bool) -> pd.DataFrame:
     """Rows of ``frame`` (an engine result cut by institution and ``dim``) for each item whose
     indicator it holds (those computed from records alone), keyed by item."""
-    refs = pd.DataFrame([(it.item, it.order, it.indicator) for it in edition.items
-                         if it.indicator is not None],
-                        columns=["item", "order", "_key"])
+    refs = pd.DataFrame([(it.item, it.order, n, it.indicator)
+                         for n, it in enumerate(edition.rows()) if it.indicator is not None],
+                        columns=["item", "order", "_row", "_key"])
     if frame.empty or refs.empty:
         return pd.DataFrame(columns=["item", "order", "indicator_id", "version", "institution",
                                      "period", "department", *_CELL])
@@ -211,7 +219,8 @@ def _by_item(edition: Edition, indicators: Mapping[str, Indicator], frame: pd.Da
         frame = frame[frame["institution"].isin(institutions)]
     out = refs.merge(frame, on="_key", how="inner")
     column = "period" if dim == "month" else dim  # a month cut labels its cells in period
-    return out.sort_values(["order", "institution", column], kind="stable", ignore_index=True)
+    return out.sort_values(["order", "_row", "institution", column], kind="stable",
+                           ignore_index=True).drop(columns="_row")
 
 
 def _department_names(source: Any) -> pd.DataFrame | None:
@@ -258,7 +267,7 @@ def _reported(catalog: Catalog, edition: Edition, indicators: Mapping[str, Indic
               institutions: list[Any], explicit: bool) -> pd.DataFrame:
     """The submissions the items read for the period and the year before: reported items
     and the reported parts of composite items."""
-    refs = pd.DataFrame([(it.item, it.order, part.id, part.version) for it in edition.items
+    refs = pd.DataFrame([(it.item, it.order, part.id, part.version) for it in edition.rows()
                          if it.indicator is not None
                          for part in _reported_parts(catalog, indicators[it.indicator],
                                                      int(periods[0]))],

@@ -27,12 +27,15 @@ An assessment lives in ``national_assessments/<id>/``::
     ``note``}.
 
     ``items``, in the manual's order, each: ``item`` (the number as printed, ``"4"``,
-    ``"增1"``), ``sub_dimension`` (an id of ``assessment.yaml``), **either** ``indicator``
-    (``<id>@<version>`` in the indicator catalog) **or** ``missing`` {``reason``,
-    ``data_source``} when the catalog has no definition yet — computing gives such an item
-    status ``not_computable`` with that reason, a visible gap, never a silent drop; an item
-    without an indicator also states ``name_zh``, ``name_en`` and ``direction`` (and may state
-    ``unit`` and ``responsible_department``). Then ``national_monitoring`` (▲ in this edition),
+    ``"增1"``), ``sub_dimension`` (an id of ``assessment.yaml``), **one of** ``indicator``
+    (``<id>@<version>`` in the indicator catalog), ``components`` (a list of such refs: an
+    item the manual defines as several measures with no single value, like #10's cases, mean
+    LOS, mean cost and fatality of 10 conditions; each is shown as a row of its own, item
+    ``<item>.<k>``, weighing ``component_weight`` in the total, default 0) **or** ``missing``
+    {``reason``, ``data_source``} when the catalog has no definition yet — computing gives such
+    an item status ``not_computable`` with that reason, a visible gap, never a silent drop; an
+    item without an indicator also states ``name_zh``, ``name_en`` and ``direction`` (and may
+    state ``unit`` and ``responsible_department``). Then ``national_monitoring`` (▲ in this edition),
     ``data_source`` (病案首页 / 财务 / 填报 / 平台 / 满意度), optional ``direction`` (overrides
     the indicator's), ``weight``, ``national_reference`` {``value``, ``year``, ``note``} and
     ``notes``.
@@ -131,11 +134,25 @@ class EditionItem:
     weight: float | None = None
     national_reference: NationalReference | None = None
     notes: str = ""
+    components: tuple[str, ...] = ()
+    component_weight: float = 0.0
+    parent: str | None = None
 
     @property
     def computable(self) -> bool:
-        """Whether the item names a catalog indicator."""
-        return self.indicator is not None
+        """Whether the item names a catalog indicator, or the indicators it is shown as."""
+        return self.indicator is not None or bool(self.components)
+
+    def parts(self) -> tuple[EditionItem, ...]:
+        """The item's components as items of their own (``10.1``, ``10.2``…): the indicator's
+        own name and direction, the item's sub-dimension, ▲ and data source, weight
+        ``component_weight``; empty for an item without components."""
+        return tuple(
+            EditionItem(f"{self.item}.{k}", self.order, self.sub_dimension,
+                        self.national_monitoring, self.data_source, indicator=ref,
+                        weight=self.component_weight, parent=self.item,
+                        notes=f"component {k} of {len(self.components)} of item {self.item}")
+            for k, ref in enumerate(self.components, start=1))
 
 
 @dataclass(frozen=True)
@@ -232,8 +249,17 @@ class Edition:
 
     @property
     def refs(self) -> tuple[str, ...]:
-        """Indicator refs of the computable items, each once, in item order."""
-        return tuple(dict.fromkeys(i.indicator for i in self.items if i.indicator is not None))
+        """Indicator refs of the computable items and components, each once, in item order."""
+        return tuple(dict.fromkeys(i.indicator for i in self.rows() if i.indicator is not None))
+
+    def rows(self) -> tuple[EditionItem, ...]:
+        """The items with each item's components right after it: the rows a result has.
+
+        >>> rows = edition("tertiary", year=2024).rows()
+        >>> [(r.item, r.indicator) for r in rows if r.item.startswith("10")][:3]
+        [('10', None), ('10.1', 'single_disease_ami_cases@1'), ('10.2', 'single_disease_ami_mean_los@1')]
+        """
+        return tuple(row for it in self.items for row in (it, *it.parts()))
 
     def summary(self) -> dict[str, int]:
         """Counts: items, ▲ items, computable (with an indicator) and missing items."""
@@ -328,19 +354,29 @@ def _item(raw: Mapping[str, Any], i: int, file: str, subs: list[str], catalog: C
         problems.append(Problem(file, owner, where, message))
 
     ref, missing = raw.get("indicator"), raw.get("missing")
-    if ref is not None and missing is not None:
-        problem(key, "states both indicator and missing: give one")
-    elif ref is None and missing is None:
-        problem(key, "states neither indicator nor missing: give one")
-    if ref is not None:
-        if split_ref(ref)[1] is None:
-            problem(f"{key}.indicator", f"{ref!r} must name its version (id@version)")
+    components = tuple(raw.get("components") or ())
+    given = [k for k in ("indicator", "components", "missing") if raw.get(k)]
+    if len(given) > 1:
+        problem(key, f"states {' and '.join(given)}: give only one of indicator, components "
+                     f"and missing")
+    elif not given:
+        problem(key, "states none of indicator, components and missing: give one")
+    for where, r in ([(f"{key}.indicator", ref)] if ref is not None else []) + [
+            (f"{key}.components[{k}]", r) for k, r in enumerate(components)]:
+        if split_ref(r)[1] is None:
+            problem(where, f"{r!r} must name its version (id@version)")
         else:
             try:
-                catalog.get(ref)
+                catalog.get(r)
             except IndicatorError as exc:
-                problem(f"{key}.indicator", str(exc))
-    else:
+                problem(where, str(exc))
+    if len(set(components)) != len(components):
+        problem(f"{key}.components", "an indicator is listed twice")
+    if raw.get("component_weight") is not None and not components:
+        problem(f"{key}.component_weight", "only for an item with components")
+    elif raw.get("component_weight", 0) < 0:
+        problem(f"{key}.component_weight", f"{raw['component_weight']} is negative")
+    if ref is None:
         for name in ("name_zh", "name_en", "direction"):
             if not raw.get(name):
                 problem(f"{key}.{name}", "missing (an item without an indicator states it)")
@@ -357,7 +393,7 @@ def _item(raw: Mapping[str, Any], i: int, file: str, subs: list[str], catalog: C
         None if raw.get("weight") is None else float(raw["weight"]),
         None if ref_raw is None else NationalReference(float(ref_raw["value"]), ref_raw["year"],
                                                        ref_raw.get("note", "")),
-        raw.get("notes", ""))
+        raw.get("notes", ""), components, float(raw.get("component_weight") or 0.0))
 
 
 def _scoring(raw: Mapping[str, Any], file: str, problems: list[Problem]) -> Scoring:

@@ -61,6 +61,10 @@ ITEM = Shape("item", "One item of an edition.", (
     Key("sub_dimension", "str", "Sub-dimension id", True),
     Key("indicator", "ref", "Catalog indicator, id@version"),
     Key("missing", "shape", "Instead of indicator: why there is none yet", shape=MISSING),
+    Key("components", "strs", "Instead of indicator: the catalog indicators (id@version) the item "
+        "is shown as, with no single value of its own (#10's 40 single-disease measures)"),
+    Key("component_weight", "number", "Weight of each component in the total (default 0: "
+        "shown and scored, not counted in the total)"),
     Key("name_zh", "str", "Name as printed (required without an indicator)"),
     Key("name_en", "str", "English name (required without an indicator)"),
     Key("unit", "str", "Unit (without an indicator)"),

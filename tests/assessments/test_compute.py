@@ -113,7 +113,8 @@ def _numbers(row: pd.Series) -> list[float]:
 def test_the_result_has_every_item_for_every_institution(result: Any) -> None:
     assert (result.assessment, result.edition, result.period) == ("tertiary", "2024", "2025")
     assert result.name_zh == "国家三级公立医院绩效考核"
-    assert len(result.items) == 56 * 2
+    # 56 items and #10's 40 components (10.1–10.40), for each of 2 institutions
+    assert len(result.items) == (56 + 40) * 2
     assert set(result.items["institution"]) == {"H1", "H2"}
     assert list(result.items.columns[:len(ITEM_COLUMNS)]) == list(ITEM_COLUMNS)
     assert result.items[list(SCORE_COLUMNS)].isna().all().all()
@@ -153,7 +154,7 @@ def test_complication_rate_follows_the_editions_version(catalog: Catalog, result
         "1", 50.0, 1.0, 2.0)
     assert old.assumptions[0] == ("edition 2019 applies to data years 2019–2019; computed for "
                                   "2025 for comparison")
-    assert "增1" not in set(old.items["item"]) and len(old.items) == 55 * 2
+    assert "增1" not in set(old.items["item"]) and len(old.items) == (55 + 40) * 2
 
 
 def test_mean_cost_growth(result: Any) -> None:
@@ -188,11 +189,30 @@ def test_an_item_without_an_indicator_carries_the_editions_reason(result: Any,
         assert row["notes"].endswith(f"inputs: {item.missing.data_source}")
 
 
+def test_an_item_shown_as_components(result: Any) -> None:
+    # #10 has no single value; its components follow it, each with its indicator's own name,
+    # direction and cells (the fixture has no single-disease stays: no records)
+    parent = _row(result, "10", "H1")
+    assert (parent["status"], parent["reason"]) == (
+        "not_computable", "shown as its 40 components, items 10.1–10.40: the item has no "
+                          "single value")
+    h1 = result.items[result.items["institution"] == "H1"]
+    at = h1.index[h1["item"] == "10"][0]
+    assert h1.loc[at:, "item"].tolist()[:5] == ["10", "10.1", "10.2", "10.3", "10.4"]
+    fatality = _row(result, "10.4", "H1")
+    assert (fatality["indicator_id"], fatality["direction"], fatality["national_monitoring"],
+            fatality["order"]) == ("single_disease_ami_fatality", "lower_better", True, 10)
+    assert fatality["notes"].endswith("component 4 of 40 of item 10")
+
+
 def test_national_reference_and_weights(result: Any) -> None:
     row = _row(result, "3", "H1")
     assert row["national_reference"] == 14.2
     assert row["national_reference_note"].startswith("2022: 全国三级公立医院 2022 [C:P23]")
-    assert result.items["weight"].eq(1.0).all()
+    # equal weights, except #10's components: shown and scored, 0 in the total
+    component = result.items["item"].str.startswith("10.")
+    assert result.items.loc[~component, "weight"].eq(1.0).all()
+    assert result.items.loc[component, "weight"].eq(0.0).all() and component.sum() == 80
 
 
 def test_departments_and_trend(result: Any) -> None:

@@ -52,11 +52,10 @@ def test_tertiary_2024_has_56_items_26_monitoring_in_4_dimensions(shipped: Any) 
     assert sum(len(d.sub_dimensions) for d in tertiary.dimensions) == 14
     assert e.place(e.item("增1").sub_dimension)[1].name_zh == "收支结构"
     assert [i.order for i in e.items] == list(range(1, 57))
-    # what the catalog still lacks: #10 (40 indicators, no one value), #11 (needs an exam
-    # fact), #20, #21 (procurement)
-    assert e.summary() == {"items": 56, "national_monitoring": 26, "computable": 52,
-                           "missing": 4}
-    assert [i.item for i in e.items if not i.computable] == ["10", "11", "20", "21"]
+    # what the catalog still lacks: #11 (needs an exam fact), #20, #21 (procurement)
+    assert e.summary() == {"items": 56, "national_monitoring": 26, "computable": 53,
+                           "missing": 3}
+    assert [i.item for i in e.items if not i.computable] == ["11", "20", "21"]
 
 
 def test_tertiary_2019_is_the_base_edition(shipped: Any) -> None:
@@ -64,8 +63,8 @@ def test_tertiary_2019_is_the_base_edition(shipped: Any) -> None:
     assert len(old.items) == 55 and old.summary()["national_monitoring"] == 26
     assert "增1" not in {i.item for i in old.items}
     # and #32 in its 2019 (adjuvant-drug) form
-    assert old.summary() == {"items": 55, "national_monitoring": 26, "computable": 50,
-                             "missing": 5}
+    assert old.summary() == {"items": 55, "national_monitoring": 26, "computable": 51,
+                             "missing": 4}
     assert (old.item("32").name_zh, new.item("32").name_zh) == (
         "辅助用药收入占比", "重点监控化学药品和生物制品收入占比")
     assert (old.item("8").indicator, new.item("8").indicator) == (
@@ -80,7 +79,7 @@ def test_every_missing_item_says_what_the_catalog_lacks(shipped: Any) -> None:
     for assessment in shipped.values():
         for e in assessment.editions.values():
             for it in e.items:
-                assert (it.indicator is None) == (it.missing is not None)
+                assert (it.indicator is None) == (it.missing is not None or bool(it.components))
                 if it.missing is not None:
                     assert it.missing.reason.startswith("not yet defined in the catalog: ")
                     assert it.name_zh and it.name_en and it.direction
@@ -201,6 +200,18 @@ def test_a_valid_assessment_loads(tmp_path: Path, catalog: Catalog) -> None:
     assert e.refs == ("surgery_share@1",)
 
 
+def test_components_are_rows_of_their_own(tmp_path: Path, catalog: Catalog) -> None:
+    raw = _edited(items__1__missing=None, items__1__component_weight=0.5,
+                  items__1__components=["surgery_share@1", "inpatient_mortality@1"])
+    e = load_assessments(_write(tmp_path, editions={"2024": raw}), catalog=catalog)[
+        "demo"].edition()
+    assert e.summary() == {"items": 2, "national_monitoring": 1, "computable": 2, "missing": 0}
+    assert [(r.item, r.order, r.indicator, r.weight, r.parent) for r in e.rows()] == [
+        ("1", 1, "surgery_share@1", None, None), ("2", 2, None, None, None),
+        ("2.1", 2, "surgery_share@1", 0.5, "2"), ("2.2", 2, "inpatient_mortality@1", 0.5, "2")]
+    assert e.refs == ("surgery_share@1", "inpatient_mortality@1")
+
+
 @pytest.mark.parametrize(("changes", "expected"), [
     ({"items__0__indicatr": "x@1"},
      [f"{F}: item 1: items[0].indicatr: unknown key (did you mean 'indicator'?)"]),
@@ -213,9 +224,10 @@ def test_a_valid_assessment_loads(tmp_path: Path, catalog: Catalog) -> None:
     ({"edition": "2025"}, [f"{F}: edition: the edition in 2024.yaml must be '2024'"]),
     ({"valid_to": 2023}, [f"{F}: valid_to: 2023 is before valid_from 2024"]),
     ({"items__1__indicator": "surgery_share@1"},
-     [f"{F}: item 2: items[1]: states both indicator and missing: give one"]),
+     [f"{F}: item 2: items[1]: states indicator and missing: give only one of indicator, "
+      f"components and missing"]),
     ({"items__0__indicator": None, "expected": None},
-     [f"{F}: item 1: items[0]: states neither indicator nor missing: give one",
+     [f"{F}: item 1: items[0]: states none of indicator, components and missing: give one",
       f"{F}: item 1: items[0].name_zh: missing (an item without an indicator states it)",
       f"{F}: item 1: items[0].name_en: missing (an item without an indicator states it)",
       f"{F}: item 1: items[0].direction: missing (an item without an indicator states it)"]),
@@ -234,6 +246,17 @@ def test_a_valid_assessment_loads(tmp_path: Path, catalog: Catalog) -> None:
     ({"items__1__direction": None},
      [f"{F}: item 2: items[1].direction: missing (an item without an indicator states it)"]),
     ({"items__0__weight": -1}, [f"{F}: item 1: items[0].weight: -1 is negative"]),
+    ({"items__1__missing": None, "items__1__components": ["surgery_share@1", "surgery_share",
+                                                          "surgery_shar@1", "surgery_share@1"],
+      "items__1__component_weight": -0.5},
+     [f"{F}: item 2: items[1].components[1]: 'surgery_share' must name its version "
+      f"(id@version)",
+      f"{F}: item 2: items[1].components[2]: unknown indicator 'surgery_shar' (did you mean "
+      f"'surgery_share'?)",
+      f"{F}: item 2: items[1].components: an indicator is listed twice",
+      f"{F}: item 2: items[1].component_weight: -0.5 is negative"]),
+    ({"items__0__component_weight": 1},
+     [f"{F}: item 1: items[0].component_weight: only for an item with components"]),
     ({"expected": {"items": 3, "national_monitoring": 2}},
      [f"{F}: expected.items: the edition lists 2 items, expected 3",
       f"{F}: expected.national_monitoring: the edition flags 1 items ▲, expected 2"]),
