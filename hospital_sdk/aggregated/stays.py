@@ -60,6 +60,10 @@ Definitions
 * ``drg_mortality``: the in-hospital mortality of the stay's DRG group in that table — the
   stay's expected probability of death, whose sum is the expected deaths of a standardized
   mortality ratio (observed ÷ expected); null when the group is unknown or no table is passed.
+* ``is_unplanned_readmission`` / ``readmission_gap_days``: the stay is an unplanned readmission
+  within 0–31 days of the same patient's previous discharge in the institution, and that gap in
+  days (null unless it is one); see :func:`~hospital_sdk.aggregated.episodes.readmission_links`.
+  The readmission is counted in the month *it* is discharged in, looking back only.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ import ibis
 import ibis.expr.types as ir
 
 from hospital_sdk.aggregated.doses import ddd_count
+from hospital_sdk.aggregated.episodes import readmission_links
 from hospital_sdk.aggregated.grain import attach
 from hospital_sdk.aggregated.inputs import Needs, require, require_columns
 from hospital_sdk.aggregated.procedures import (
@@ -126,7 +131,7 @@ COLUMNS: tuple[str, ...] = (
     "has_reviewed_order", "drug_cost", "consumable_cost", "charge_revenue",
     "medical_service_revenue", "key_monitored_drug_cost", "key_monitored_consumable_cost",
     "is_low_risk_drg",
-    "drg_mortality")
+    "drg_mortality", "is_unplanned_readmission", "readmission_gap_days")
 """Columns of ``stay_fact``, in order."""
 
 _MONEY = "decimal(18,2)"
@@ -273,6 +278,7 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
     fact = attach(fact, _antibiotics_per_stay(tables, stays, end), STAY_KEYS)
     fact = attach(fact, _drugs_per_stay(tables, stays, end), STAY_KEYS)
     fact = attach(fact, _charges_per_stay(tables, stays, end), STAY_KEYS)
+    fact = attach(fact, readmission_links(tables, start, end), STAY_KEYS)
     g = tables["drg_group"]
     weights = g.group_by("grouper_version", "drg_code").aggregate(
         relative_weight=g.relative_weight.max())  # the primary key: at most one row anyway
@@ -323,4 +329,6 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
             "key_monitored_consumable_cost")},
         is_low_risk_drg=low_risk,
         drg_mortality=mortality,
+        is_unplanned_readmission=fact.readmission_gap_days.notnull(),
+        readmission_gap_days=fact.readmission_gap_days,
     )
