@@ -56,9 +56,10 @@ import ibis
 import ibis.expr.types as ir
 
 from hospital_sdk.aggregated.inputs import Needs, require
-from hospital_sdk.aggregated.procedures import STAY_KEYS
+from hospital_sdk.aggregated.procedures import STAY_KEYS, SURGERY_CATEGORIES
 
 __all__ = ["READMISSION_NEEDS", "READMISSION_WINDOWS", "REOPERATION_NEEDS",
+           "REOPERATION_WINDOWS_HOURS",
            "readmission_links", "reoperation_intervals"]
 
 READMISSION_NEEDS: Needs = {
@@ -86,7 +87,9 @@ NO_PLAN = "1"
 """``readmission_plan`` code 无 (no plan to readmit within 31 days)."""
 DEATH = "5"
 """``discharge_disposition`` code 死亡."""
-SURGERY_CATEGORIES = ("1", "4")
+REOPERATION_WINDOWS_HOURS: Mapping[str, float] = {"48h": 48.0, "31d": 31 * 24.0}
+"""The windows of a return to theatre, in hours since the previous operation, inclusive
+(§4.2: within 48 hours / within 31 days of the operation)."""
 
 
 def _principal(tables: Mapping[str, ir.Table], since: ir.Value, end: datetime) -> ir.Table:

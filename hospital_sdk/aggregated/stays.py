@@ -64,6 +64,11 @@ Definitions
   within 0–31 days of the same patient's previous discharge in the institution, and that gap in
   days (null unless it is one); see :func:`~hospital_sdk.aggregated.episodes.readmission_links`.
   The readmission is counted in the month *it* is discharged in, looking back only.
+* ``has_unplanned_reoperation_48h`` / ``_31d``: at least one of the stay's unplanned
+  reoperations came at most 48 hours / 31 days after the same patient's previous operation in
+  the institution (this stay or an earlier one); see
+  :func:`~hospital_sdk.aggregated.episodes.reoperation_intervals`. A reoperation with no earlier
+  operation on record is in neither window (still in ``has_unplanned_reoperation``).
 """
 
 from __future__ import annotations
@@ -75,7 +80,9 @@ import ibis
 import ibis.expr.types as ir
 
 from hospital_sdk.aggregated.doses import ddd_count
-from hospital_sdk.aggregated.episodes import readmission_links
+from hospital_sdk.aggregated.episodes import (
+    REOPERATION_WINDOWS_HOURS, readmission_links, reoperation_intervals,
+)
 from hospital_sdk.aggregated.grain import attach
 from hospital_sdk.aggregated.inputs import Needs, require, require_columns
 from hospital_sdk.aggregated.procedures import (
@@ -127,6 +134,7 @@ COLUMNS: tuple[str, ...] = (
     "has_level4_surgery",
     "has_minimally_invasive_surgery", "has_day_surgery", "has_class1_incision",
     "has_class1_incision_infection", "has_complication_not_poa", "has_unplanned_reoperation",
+    "has_unplanned_reoperation_48h", "has_unplanned_reoperation_31d",
     "used_antibiotic", "antibiotic_ddds", "used_any_drug", "used_essential_drug",
     "has_reviewed_order", "drug_cost", "consumable_cost", "charge_revenue",
     "medical_service_revenue", "key_monitored_drug_cost", "key_monitored_consumable_cost",
@@ -217,6 +225,15 @@ def with_key_monitored(tables: Mapping[str, ir.Table], ch: ir.Table) -> ir.Table
     return ch.mutate(_km_drug=ch._dkm.fill_null(False), _km_consumable=ch._mkm.fill_null(False))
 
 
+def _reoperation_windows(tables: Mapping[str, ir.Table], start: datetime,
+                         end: datetime) -> ir.Table:
+    r = reoperation_intervals(tables, start, end)
+    within = {name: (r.hours_since_previous <= hours).fill_null(False)
+              for name, hours in REOPERATION_WINDOWS_HOURS.items()}
+    return r.group_by(*STAY_KEYS).aggregate(
+        **{f"has_unplanned_reoperation_{name}": w.any() for name, w in within.items()})
+
+
 def _low_risk_groups(drg_risk: ir.Table) -> ir.Table:
     require_columns(drg_risk, "drg_risk", DRG_RISK_COLUMNS, "stay_fact")
     # one row per group even if the table passed in repeats one
@@ -279,6 +296,7 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
     fact = attach(fact, _drugs_per_stay(tables, stays, end), STAY_KEYS)
     fact = attach(fact, _charges_per_stay(tables, stays, end), STAY_KEYS)
     fact = attach(fact, readmission_links(tables, start, end), STAY_KEYS)
+    fact = attach(fact, _reoperation_windows(tables, start, end), STAY_KEYS)
     g = tables["drg_group"]
     weights = g.group_by("grouper_version", "drg_code").aggregate(
         relative_weight=g.relative_weight.max())  # the primary key: at most one row anyway
@@ -317,6 +335,8 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
         has_class1_incision_infection=fact.has_class1_incision_infection.fill_null(False),
         has_complication_not_poa=fact.has_complication_not_poa.fill_null(False),
         has_unplanned_reoperation=fact.has_unplanned_reoperation.fill_null(False),
+        has_unplanned_reoperation_48h=fact.has_unplanned_reoperation_48h.fill_null(False),
+        has_unplanned_reoperation_31d=fact.has_unplanned_reoperation_31d.fill_null(False),
         used_antibiotic=fact.used_antibiotic.fill_null(False),
         antibiotic_ddds=fact.antibiotic_ddds.fill_null(0.0).cast("float64"),
         used_any_drug=fact.used_any_drug.fill_null(False),

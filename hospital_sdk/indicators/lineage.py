@@ -144,6 +144,9 @@ DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
     ("stay_fact", "drg_mortality"): _DRG_RISK,
     ("stay_fact", "is_unplanned_readmission"): _READMISSION,
     ("stay_fact", "readmission_gap_days"): _READMISSION,
+    **{("stay_fact", f"has_unplanned_reoperation_{w}"): _PROC + _of(
+        "stay_procedure", "is_unplanned_reoperation", "procedure_time")
+        + _of("inpatient_stay", "empi_id", "admission_time") for w in ("48h", "31d")},
     # procedure_fact (hospital_sdk.aggregated.procedures): the stay's columns come from the stay
     ("procedure_fact", "campus_id"): _of("inpatient_stay", "campus_id"),
     ("procedure_fact", "discharge_time"): _of("inpatient_stay", "discharge_time"),

@@ -12,7 +12,11 @@ from datetime import datetime as dt
 import ibis.expr.types as ir
 import pytest
 
-from hospital_sdk.aggregated.episodes import READMISSION_NEEDS, readmission_links
+from hospital_sdk.aggregated.episodes import (
+    READMISSION_NEEDS,
+    readmission_links,
+    reoperation_intervals,
+)
 from hospital_sdk.aggregated.inputs import cleaned_memtable as table
 from hospital_sdk.aggregated.stays import NEEDS as STAY_NEEDS
 from hospital_sdk.aggregated.stays import build_stay_fact
@@ -132,3 +136,78 @@ def test_stay_fact_carries_the_flag_and_the_gap() -> None:
         expected = EXPECTED_GAPS.get(r["stay_id"])
         assert r["readmission_gap_days"] == expected, r["stay_id"]
         assert r["is_unplanned_readmission"] is (expected is not None), r["stay_id"]
+
+
+# --- return to theatre -------------------------------------------------------------------------
+# (institution, stay, empi, admitted, discharged, [(seq, code, procedure time, unplanned)])
+# 47.0100 is surgery (category 1), 87.4400 a diagnostic procedure (category 2).
+OP, DX = "47.0100", "87.4400"
+THEATRE = [
+    ("H1", "A1", "E1", _in(3, 1), _out(3, 20),
+     [(1, OP, dt(2024, 3, 2, 8), False), (2, OP, dt(2024, 3, 4, 8), True)]),       # 48 h exactly
+    ("H1", "A2", "E2", _in(3, 1), _out(3, 20),
+     [(1, OP, dt(2024, 3, 2, 8), False), (2, OP, dt(2024, 3, 4, 8, 1), True)]),    # 48 h 1 min
+    ("H1", "B3a", "E3", _in(2, 5), _out(2, 10), [(1, OP, dt(2024, 2, 6, 10), False)]),
+    ("H1", "B3b", "E3", _in(3, 3), _out(3, 15), [(1, OP, dt(2024, 3, 8, 10), True)]),  # 744 h
+    ("H1", "B4a", "E4", _in(2, 5), _out(2, 10), [(1, OP, dt(2024, 2, 6, 9), False)]),
+    ("H1", "B4b", "E4", _in(3, 3), _out(3, 15), [(1, OP, dt(2024, 3, 8, 10), True)]),  # 745 h
+    ("H1", "A5", "E5", _in(3, 4), _out(3, 9), [(1, OP, dt(2024, 3, 5, 8), True)]),  # first ever
+    ("H1", "A6", "E6", _in(3, 1), _out(3, 9),
+     [(1, OP, dt(2024, 3, 2, 8), False), (2, OP, dt(2024, 3, 3, 8), False)]),      # planned
+    ("H1", "A7", "E7", _in(3, 1), _out(3, 9),
+     [(1, DX, dt(2024, 3, 2, 8), False), (2, OP, dt(2024, 3, 3, 8), True)]),       # not an op
+    ("H2", "A8x", "E8", _in(3, 1), _out(3, 2), [(1, OP, dt(2024, 3, 1, 20), False)]),
+    ("H1", "A8", "E8", _in(3, 2), _out(3, 9), [(1, OP, dt(2024, 3, 3, 8), True)]),  # other inst.
+    ("H1", "A9", None, _in(3, 1), _out(3, 2), [(1, OP, dt(2024, 3, 1, 20), False)]),
+    ("H1", "B9", None, _in(3, 2), _out(3, 9), [(1, OP, dt(2024, 3, 3, 8), True)]),  # no EMPI
+    ("H1", "C9", None, _in(3, 9), _out(3, 20),
+     [(1, OP, dt(2024, 3, 10, 8), False), (2, OP, dt(2024, 3, 11, 8), True)]),     # 24 h
+    ("H1", "A10", "E10", _in(3, 1), _out(3, 9),
+     [(1, OP, dt(2024, 3, 2, 8), False), (2, OP, None, True)]),                     # no time
+    ("H1", "A11", "E11", _in(2, 28), _out(3, 20),
+     [(1, OP, dt(2024, 3, 1, 8), False), (2, OP, dt(2024, 3, 5, 8), False),
+      (3, OP, dt(2024, 3, 6, 8), True)]),                                           # 24 h
+]
+
+EXPECTED_HOURS = {("A1", 2): 48.0, ("A2", 2): 48 + 1 / 60, ("B3b", 1): 31 * 24.0,
+                  ("B4b", 1): 31 * 24.0 + 1, ("A5", 1): None, ("A7", 2): None,
+                  ("A8", 1): None, ("B9", 1): None, ("C9", 2): 24.0, ("A10", 2): None,
+                  ("A11", 3): 24.0}
+"""Every flagged surgery of a stay discharged in March: hours since the previous operation of
+the same patient in the same institution, by hand from the comments above."""
+EXPECTED_WINDOWS = {"A1": (True, True), "A2": (False, True), "B3b": (False, True),
+                    "C9": (True, True), "A11": (True, True)}
+"""(within 48 h, within 31 days) of the March stays that have either; every other: neither."""
+
+
+def _theatre_tables() -> dict[str, ir.Table]:
+    tables = {name: table(name) for name in STAY_NEEDS}
+    tables["inpatient_stay"] = table("inpatient_stay", [
+        {"institution_id": i, "stay_id": s, "empi_id": e, "admission_time": a,
+         "discharge_time": d} for i, s, e, a, d, _ in THEATRE])
+    tables["stay_procedure"] = table("stay_procedure", [
+        {"institution_id": i, "stay_id": s, "seq": seq, "procedure_code": code,
+         "procedure_time": when, "is_unplanned_reoperation": flag, "discharge_time": d}
+        for i, s, _, _, d, procs in THEATRE for seq, code, when, flag in procs])
+    tables["procedure_catalog"] = table("procedure_catalog", code=[OP, DX], category=["1", "2"])
+    return tables
+
+
+def test_hours_since_the_previous_operation() -> None:
+    rows = reoperation_intervals(_theatre_tables(), START, END).to_pyarrow().to_pylist()
+    got = {(r["stay_id"], r["seq"]): r["hours_since_previous"] for r in rows}
+    assert got.keys() == EXPECTED_HOURS.keys()
+    for key, hours in EXPECTED_HOURS.items():
+        assert got[key] == (None if hours is None else pytest.approx(hours)), key
+
+
+def test_stay_fact_return_to_theatre_windows() -> None:
+    rows = build_stay_fact(_theatre_tables(), "2024-03").to_pyarrow().to_pylist()
+    assert {r["stay_id"] for r in rows} == {
+        s for _, s, _, _, d, _ in THEATRE if START <= d < END}
+    for r in rows:
+        windows = (r["has_unplanned_reoperation_48h"], r["has_unplanned_reoperation_31d"])
+        assert windows == EXPECTED_WINDOWS.get(r["stay_id"], (False, False)), r["stay_id"]
+    overall = {r["stay_id"] for r in rows if r["has_unplanned_reoperation"]}
+    # every stay with a flagged surgery, whatever its window (A7's flagged row is a surgery)
+    assert overall == {s for s, _ in EXPECTED_HOURS}
