@@ -60,6 +60,9 @@ Definitions
 * ``drg_mortality``: the in-hospital mortality of the stay's DRG group in that table — the
   stay's expected probability of death, whose sum is the expected deaths of a standardized
   mortality ratio (observed ÷ expected); null when the group is unknown or no table is passed.
+* ``drg_expected_cost`` / ``drg_expected_los``: the group's mean total cost and mean length of
+  stay in that table, the expected values of the cost- and time-efficiency indices (actual ÷
+  expected); null as ``drg_mortality``.
 * ``is_unplanned_readmission`` / ``readmission_gap_days``: the stay is an unplanned readmission
   within 0–31 days of the same patient's previous discharge in the institution, and that gap in
   days (null unless it is one); see :func:`~hospital_sdk.aggregated.episodes.readmission_links`.
@@ -124,7 +127,8 @@ NEEDS: Needs = {
 }
 """The cleaned tables and columns :func:`build_stay_fact` reads."""
 
-DRG_RISK_COLUMNS = ("grouper_version", "drg_code", "is_low_risk", "mortality")
+DRG_RISK_COLUMNS = ("grouper_version", "drg_code", "is_low_risk", "mortality", "mean_cost",
+                    "mean_los")
 
 COLUMNS: tuple[str, ...] = (
     *_STAY_HEAD, "is_day_surgery_case", "is_special_needs",
@@ -139,7 +143,8 @@ COLUMNS: tuple[str, ...] = (
     "has_reviewed_order", "drug_cost", "consumable_cost", "charge_revenue",
     "medical_service_revenue", "key_monitored_drug_cost", "key_monitored_consumable_cost",
     "is_low_risk_drg",
-    "drg_mortality", "is_unplanned_readmission", "readmission_gap_days")
+    "drg_mortality", "drg_expected_cost", "drg_expected_los", "is_unplanned_readmission",
+    "readmission_gap_days")
 """Columns of ``stay_fact``, in order."""
 
 _MONEY = "decimal(18,2)"
@@ -239,7 +244,9 @@ def _low_risk_groups(drg_risk: ir.Table) -> ir.Table:
     # one row per group even if the table passed in repeats one
     return drg_risk.group_by("grouper_version", "drg_code").aggregate(
         _low_risk=drg_risk.is_low_risk.fill_null(False).any(),
-        _mortality=drg_risk.mortality.cast("float64").max())
+        _mortality=drg_risk.mortality.cast("float64").max(),
+        _expected_cost=drg_risk.mean_cost.cast("float64").max(),
+        _expected_los=drg_risk.mean_los.cast("float64").max())
 
 
 def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
@@ -254,8 +261,9 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
         ``'YYYY-MM'``; a stay belongs to the month of its ``discharge_time``
         (``start <= discharge_time < end``, :func:`~hospital_sdk.store.partitions.month_bounds`).
     drg_risk
-        The ``drg_risk`` table (at least ``grouper_version, drg_code, is_low_risk, mortality``),
-        or ``None``: then ``is_low_risk_drg`` is false and ``drg_mortality`` null for every stay.
+        The ``drg_risk`` table (at least ``grouper_version, drg_code, is_low_risk, mortality,
+        mean_cost, mean_los``), or ``None``: then ``is_low_risk_drg`` is false and
+        ``drg_mortality``, ``drg_expected_cost`` and ``drg_expected_los`` null for every stay.
 
     Returns
     -------
@@ -305,9 +313,10 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
         fact = attach(fact, _low_risk_groups(drg_risk), ("grouper_version", "drg_code"))
         low_risk = fact._low_risk.fill_null(False)
         mortality = fact._mortality
+        expected_cost, expected_los = fact._expected_cost, fact._expected_los
     else:
         low_risk = ibis.literal(False)
-        mortality = ibis.null("float64")
+        mortality = expected_cost = expected_los = ibis.null("float64")
 
     zero = ibis.literal(0).cast(_MONEY)
     return fact.select(
@@ -349,6 +358,8 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
             "key_monitored_consumable_cost")},
         is_low_risk_drg=low_risk,
         drg_mortality=mortality,
+        drg_expected_cost=expected_cost,
+        drg_expected_los=expected_los,
         is_unplanned_readmission=fact.readmission_gap_days.notnull(),
         readmission_gap_days=fact.readmission_gap_days,
     )

@@ -142,6 +142,8 @@ DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
     + _CHARGES + _of("charge_line", "item_code") + _of("consumable_catalog", "is_key_monitored"),
     ("stay_fact", "is_low_risk_drg"): _DRG_RISK,
     ("stay_fact", "drg_mortality"): _DRG_RISK,
+    ("stay_fact", "drg_expected_cost"): _DRG_RISK[:2] + _of("inpatient_stay", "total_cost"),
+    ("stay_fact", "drg_expected_los"): _DRG_RISK[:2] + _of("inpatient_stay", "los_days"),
     ("stay_fact", "is_unplanned_readmission"): _READMISSION,
     ("stay_fact", "readmission_gap_days"): _READMISSION,
     **{("stay_fact", f"has_unplanned_reoperation_{w}"): _PROC + _of(

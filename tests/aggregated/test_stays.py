@@ -132,7 +132,8 @@ def test_revenue_structure_sums(inputs: dict[str, ir.Table]) -> None:
 
 def test_death_weight_and_low_risk(inputs: dict[str, ir.Table]) -> None:
     risk = ibis.memtable({"grouper_version": ["V1", "V1"], "drg_code": ["AA11", "BB11"],
-                          "is_low_risk": [True, False], "mortality": [0.001, 0.25]})
+                          "is_low_risk": [True, False], "mortality": [0.001, 0.25],
+                          "mean_cost": [2000.0, 9000.5], "mean_los": [5.0, 12.5]})
     rows = _rows(build_stay_fact(inputs, MONTH, drg_risk=risk))
     assert rows["H1", "S2"]["is_death"] is True and rows["H1", "S1"]["is_death"] is False
     assert rows["H1", "S1"]["relative_weight"] == 1.5
@@ -144,13 +145,21 @@ def test_death_weight_and_low_risk(inputs: dict[str, ir.Table]) -> None:
     assert rows["H1", "S1"]["drg_mortality"] == 0.001
     assert rows["H1", "S2"]["drg_mortality"] == 0.25
     assert rows["H1", "S4"]["drg_mortality"] is None
+    # expected cost and LOS are the group's means too: AA11 2000 / 5, BB11 9000.5 / 12.5
+    assert (rows["H1", "S1"]["drg_expected_cost"], rows["H1", "S1"]["drg_expected_los"]) == (
+        2000.0, 5.0)
+    assert (rows["H1", "S2"]["drg_expected_cost"], rows["H1", "S2"]["drg_expected_los"]) == (
+        9000.5, 12.5)
+    assert (rows["H1", "S4"]["drg_expected_cost"], rows["H1", "S4"]["drg_expected_los"]) == (
+        None, None)
     # without a risk table, nothing is low-risk
     assert not any(r["is_low_risk_drg"] for r in _rows(build_stay_fact(inputs, MONTH)).values())
 
 
 def test_repeated_risk_rows_do_not_duplicate_stays(inputs: dict[str, ir.Table]) -> None:
     risk = ibis.memtable({"grouper_version": ["V1", "V1"], "drg_code": ["AA11", "AA11"],
-                          "is_low_risk": [True, True], "mortality": [0.01, 0.01]})
+                          "is_low_risk": [True, True], "mortality": [0.01, 0.01],
+                          "mean_cost": [100.0, 100.0], "mean_los": [2.0, 2.0]})
     assert int(build_stay_fact(inputs, MONTH, drg_risk=risk).count().execute()) == 4
 
 
