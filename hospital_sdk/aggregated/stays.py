@@ -53,7 +53,9 @@ Definitions
   ``key_monitored_drug_cost`` the ``item_type = 'drug'`` lines whose ``item_code`` is a
   ``drug_catalog`` drug with ``is_key_monitored``; ``key_monitored_consumable_cost`` the
   ``item_type = 'material'`` lines whose ``item_code`` is a ``consumable_catalog`` product with
-  ``is_key_monitored``. All 0 when none.
+  ``is_key_monitored``; ``adjuvant_drug_cost`` the ``item_type = 'drug'`` lines of a
+  ``drug_catalog`` drug with ``is_adjuvant`` (辅助用药, the 2019 form of indicator #32). All 0
+  when none.
 * ``is_low_risk_drg``: the stay's ``(grouper_version, drg_code)`` is low-risk in the ``drg_risk``
   table passed in (:func:`~hospital_sdk.aggregated.drg_risk.build_drg_risk`); false when the
   group is unknown, the stay has no DRG, or no table is passed.
@@ -119,7 +121,7 @@ NEEDS: Needs = {
     "medication_order": ("institution_id", "stay_id", "setting", "drug_code", "order_time",
                          "dispensed_dose", "dose_unit", "is_reviewed"),
     "drug_catalog": ("code", "is_antibacterial", "ddd_value", "ddd_unit", "strength_unit",
-                     "is_essential", "is_key_monitored"),
+                     "is_essential", "is_key_monitored", "is_adjuvant"),
     "consumable_catalog": ("code", "is_key_monitored"),
     "charge_line": ("institution_id", "stay_id", "item_type", "amount", "charge_time",
                     "item_code", "revenue_category"),
@@ -142,7 +144,7 @@ COLUMNS: tuple[str, ...] = (
     "used_antibiotic", "antibiotic_ddds", "used_any_drug", "used_essential_drug",
     "has_reviewed_order", "drug_cost", "consumable_cost", "charge_revenue",
     "medical_service_revenue", "key_monitored_drug_cost", "key_monitored_consumable_cost",
-    "is_low_risk_drg",
+    "adjuvant_drug_cost", "is_low_risk_drg",
     "drg_mortality", "drg_expected_cost", "drg_expected_los", "is_unplanned_readmission",
     "readmission_gap_days")
 """Columns of ``stay_fact``, in order."""
@@ -215,19 +217,22 @@ def _charges_per_stay(tables: Mapping[str, ir.Table], stays: ir.Table,
             where=ch.revenue_category.notin(NOT_MEDICAL_SERVICE).fill_null(True)),
         key_monitored_drug_cost=ch.amount.sum(where=ch._km_drug),
         key_monitored_consumable_cost=ch.amount.sum(where=ch._km_consumable),
+        adjuvant_drug_cost=ch.amount.sum(where=ch._adjuvant_drug),
     )
 
 
 def with_key_monitored(tables: Mapping[str, ir.Table], ch: ir.Table) -> ir.Table:
     """``ch`` with ``_km_drug`` / ``_km_consumable``: a drug (material) line of a key-monitored
-    catalog product (catalog codes are unique, so the joins keep one row per line)."""
+    catalog product, and ``_adjuvant_drug``: a drug line of an adjuvant drug (catalog codes are
+    unique, so the joins keep one row per line)."""
     d = tables["drug_catalog"]
-    d = d.select(_dcode=d.code, _dkm=d.is_key_monitored)
+    d = d.select(_dcode=d.code, _dkm=d.is_key_monitored, _dadj=d.is_adjuvant)
     m = tables["consumable_catalog"]
     m = m.select(_mcode=m.code, _mkm=m.is_key_monitored)
     ch = ch.left_join(d, (ch.item_code == d._dcode) & (ch.item_type == "drug"))
     ch = ch.left_join(m, (ch.item_code == m._mcode) & (ch.item_type == "material"))
-    return ch.mutate(_km_drug=ch._dkm.fill_null(False), _km_consumable=ch._mkm.fill_null(False))
+    return ch.mutate(_km_drug=ch._dkm.fill_null(False), _km_consumable=ch._mkm.fill_null(False),
+                     _adjuvant_drug=ch._dadj.fill_null(False))
 
 
 def _reoperation_windows(tables: Mapping[str, ir.Table], start: datetime,
@@ -355,7 +360,7 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
         consumable_cost=fact.consumable_cost.cast(_MONEY).fill_null(zero),
         **{c: fact[c].cast(_MONEY).fill_null(zero) for c in (
             "charge_revenue", "medical_service_revenue", "key_monitored_drug_cost",
-            "key_monitored_consumable_cost")},
+            "key_monitored_consumable_cost", "adjuvant_drug_cost")},
         is_low_risk_drg=low_risk,
         drg_mortality=mortality,
         drg_expected_cost=expected_cost,

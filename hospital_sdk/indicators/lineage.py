@@ -140,6 +140,8 @@ DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
     + _CHARGES + _of("charge_line", "item_code") + _of("drug_catalog", "is_key_monitored"),
     ("stay_fact", "key_monitored_consumable_cost"): _of("inpatient_stay", "admission_time")
     + _CHARGES + _of("charge_line", "item_code") + _of("consumable_catalog", "is_key_monitored"),
+    ("stay_fact", "adjuvant_drug_cost"): _of("inpatient_stay", "admission_time")
+    + _CHARGES + _of("charge_line", "item_code") + _of("drug_catalog", "is_adjuvant"),
     ("stay_fact", "is_low_risk_drg"): _DRG_RISK,
     ("stay_fact", "drg_mortality"): _DRG_RISK,
     ("stay_fact", "drg_expected_cost"): _DRG_RISK[:2] + _of("inpatient_stay", "total_cost"),
@@ -179,6 +181,8 @@ DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
                                                                     "revenue_category"),
     ("visit_fact", "key_monitored_drug_cost"): _VISIT_CHARGES + _of("charge_line", "item_code")
     + _of("drug_catalog", "is_key_monitored"),
+    ("visit_fact", "adjuvant_drug_cost"): _VISIT_CHARGES + _of("charge_line", "item_code")
+    + _of("drug_catalog", "is_adjuvant"),
     ("visit_fact", "key_monitored_consumable_cost"): _VISIT_CHARGES
     + _of("charge_line", "item_code") + _of("consumable_catalog", "is_key_monitored"),
     ("visit_fact", "has_reviewed_prescription"): _of("medication_order", "setting", "order_time",

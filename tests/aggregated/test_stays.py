@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import ibis
@@ -9,6 +10,7 @@ import ibis.expr.types as ir
 import pytest
 
 from hospital_sdk.aggregated import build_stay_fact
+from hospital_sdk.aggregated.inputs import cleaned_memtable
 from hospital_sdk.aggregated.stays import COLUMNS
 from hospital_sdk.errors import ContractError
 from tests.aggregated.conftest import MONTH
@@ -181,3 +183,22 @@ def test_risk_table_without_its_flag_is_refused(inputs: dict[str, ir.Table]) -> 
     with pytest.raises(ContractError, match=r"table 'drg_risk' lacks column\(s\) 'is_low_risk' "
                                             r"\(did you mean 'low_risk'\?\), 'mortality'"):
         build_stay_fact(inputs, MONTH, drg_risk=risk)
+
+
+def test_adjuvant_drug_cost(inputs: dict[str, ir.Table]) -> None:
+    # H1/S1 gets an adjuvant drug line of 60.00 and a 15.00 refund of it; a material line coded
+    # ADJ (not a drug line) of 9.00 does not count; H2/S1's KM-DRUG is key-monitored, not adjuvant
+    inputs["drug_catalog"] = inputs["drug_catalog"].union(cleaned_memtable(
+        "drug_catalog", [{"code": "ADJ", "is_antibacterial": False, "is_adjuvant": True}]))
+    extra = cleaned_memtable("charge_line", [
+        {"institution_id": "H1", "stay_id": "S1", "setting": "inpatient", "item_type": t,
+         "item_code": "ADJ", "amount": a, "charge_time": datetime(2024, 3, 2),
+         "revenue_category": c}
+        for t, a, c in (("drug", 60.0, "drug_western"), ("drug", -15.0, "drug_western"),
+                        ("material", 9.0, "material"))])
+    inputs["charge_line"] = inputs["charge_line"].union(extra)
+    rows = _rows(build_stay_fact(inputs, MONTH))
+    assert rows["H1", "S1"]["adjuvant_drug_cost"] == Decimal("45.00")  # 60 - 15
+    assert rows["H2", "S1"]["adjuvant_drug_cost"] == Decimal("0.00")
+    assert rows["H1", "S4"]["adjuvant_drug_cost"] == Decimal("0.00")   # no charge line at all
+    assert rows["H2", "S1"]["key_monitored_drug_cost"] == Decimal("1.00")
