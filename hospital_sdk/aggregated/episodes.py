@@ -44,7 +44,10 @@ time between the two ``procedure_time``\\ s; the return is *within 48 h* when
 ``hours <= 48`` and *within 31 days* when ``hours <= 31 × 24``. A reoperation with no earlier
 operation on record (or no ``procedure_time``) is in neither window; it still counts in the
 overall rate (``has_unplanned_reoperation``). The look-back reads procedures of stays
-discharged from 31 days before the earliest admission among the month's stays.
+discharged from 31 days before the earlier of ``start`` and the earliest admission among the
+month's stays: enough for both windows. Beyond 31 days ``hours`` may be measured from an older
+operation than the true previous one (whose stay was not read); it is outside both windows
+either way.
 """
 
 from __future__ import annotations
