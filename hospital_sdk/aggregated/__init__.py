@@ -145,10 +145,11 @@ def _department_month(inputs: Mapping[str, ir.Table], month: str | None) -> ir.T
 AGGREGATED_TABLES: Mapping[str, AggregatedTable] = MappingProxyType({t.name: t for t in (
     AggregatedTable(
         "drg_risk", _drg_risk.GROUP_KEYS, None,
-        "In-hospital mortality and risk tier of each DRG group over all discharges (low-risk: "
-        "z of ln mortality < -1 SD), the group's own approximation of the national table",
-        "各DRG组住院死亡率及风险分级（低风险组：死亡率对数z值低于均值减1个标准差），"
-        "以本集团全部出院病例近似国家风险表",
+        "In-hospital mortality and risk tier (low-risk: z of ln mortality < -1 SD), mean cost "
+        "and mean length of stay of each DRG group over all discharges, the group's own "
+        "approximation of the national tables",
+        "各DRG组住院死亡率及风险分级（低风险组：死亡率对数z值低于均值减1个标准差）、例均费用"
+        "与平均住院日，以本集团全部出院病例近似国家参考值",
         tuple(_drg_risk.NEEDS), (), _drg_risk_table),
     AggregatedTable(
         "stay_fact", _procedures.STAY_KEYS, "discharge_time",

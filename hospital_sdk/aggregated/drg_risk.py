@@ -29,6 +29,18 @@ mortalities; no minimum case count is applied, because the manual states none. W
 or undefined (a single group with deaths in a grouper version), z and the score are null and no
 group is low-risk. Stays without a DRG or grouper version are left out.
 
+Expected cost and length of stay (费用消耗指数, 时间消耗指数)
+-----------------------------------------------------------
+``mean_cost`` (mean ``total_cost``) and ``mean_los`` (mean ``los_days``) of each group over the
+same stays are the reference of the cost- and time-efficiency indices (national-indicators.md
+§4.5, companion indicators of CMI [C:P18, P19]): a stay's expected cost and length of stay are
+its group's means. The national or regional reference means are computed from every hospital's
+discharges; these are **the group's own multi-year means**, the same approximation as the
+mortality above, so the whole group's indices are 1 by construction and institutions and
+departments are compared with the group. Every stay of the group counts, deaths, transfers and
+outliers included (no trimming rule is known); stays without a cost (or LOS) are left out of
+that mean.
+
 Examples
 --------
 >>> import datetime as dt
@@ -63,12 +75,13 @@ __all__ = ["COLUMNS", "GROUP_KEYS", "NEEDS", "build_drg_risk"]
 GROUP_KEYS = ("grouper_version", "drg_code")
 
 NEEDS: Needs = {
-    "inpatient_stay": ("grouper_version", "drg_code", "discharge_disposition"),
+    "inpatient_stay": ("grouper_version", "drg_code", "discharge_disposition", "total_cost",
+                       "los_days"),
 }
 """The cleaned tables and columns :func:`build_drg_risk` reads."""
 
 COLUMNS: tuple[str, ...] = ("grouper_version", "drg_code", "cases", "deaths", "mortality",
-                            "z_score", "risk_score", "is_low_risk")
+                            "z_score", "risk_score", "is_low_risk", "mean_cost", "mean_los")
 """Columns of ``drg_risk``, in order."""
 
 
@@ -91,7 +104,8 @@ def build_drg_risk(tables: Mapping[str, ir.Table], *, sd_threshold: float = 1.0,
     Table
         ``grouper_version, drg_code`` (the grain), ``cases, deaths`` (int64), ``mortality``,
         ``z_score`` (float64, null where undefined), ``risk_score`` (int8 0–4, null where z is
-        undefined), ``is_low_risk`` (boolean, never null).
+        undefined), ``is_low_risk`` (boolean, never null), ``mean_cost`` and ``mean_los``
+        (float64: the group's mean total cost in yuan and mean length of stay in days).
 
     Raises
     ------
@@ -109,7 +123,11 @@ def build_drg_risk(tables: Mapping[str, ir.Table], *, sd_threshold: float = 1.0,
     s = s.filter(s.drg_code.notnull(), s.grouper_version.notnull())
     g = s.group_by(*GROUP_KEYS).aggregate(
         cases=s.count().cast("int64"),
-        deaths=(s.discharge_disposition == "5").fill_null(False).cast("int64").sum())
+        deaths=(s.discharge_disposition == "5").fill_null(False).cast("int64").sum(),
+        # exact sums (decimal, integer) divided once: the same bits on every run, whatever the
+        # order a parallel sum adds the rows in
+        mean_cost=s.total_cost.sum().cast("float64") / s.total_cost.count().cast("float64"),
+        mean_los=s.los_days.sum().cast("float64") / s.los_days.count().cast("float64"))
     mortality = g.deaths.cast("float64") / g.cases.cast("float64")
     if scale == "log":
         value = (g.deaths > 0).ifelse(mortality.ln(), ibis.null("float64"))
@@ -129,4 +147,5 @@ def build_drg_risk(tables: Mapping[str, ir.Table], *, sd_threshold: float = 1.0,
         tier = (g.deaths == 0).ifelse(ibis.literal(0, "int8"), tier)
     return g.select(*GROUP_KEYS, "cases", "deaths", "mortality", "z_score",
                     risk_score=tier.cast("int8"),
-                    is_low_risk=(tier == 1).fill_null(False))
+                    is_low_risk=(tier == 1).fill_null(False), mean_cost=g.mean_cost,
+                    mean_los=g.mean_los)

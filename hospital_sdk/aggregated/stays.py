@@ -53,13 +53,27 @@ Definitions
   ``key_monitored_drug_cost`` the ``item_type = 'drug'`` lines whose ``item_code`` is a
   ``drug_catalog`` drug with ``is_key_monitored``; ``key_monitored_consumable_cost`` the
   ``item_type = 'material'`` lines whose ``item_code`` is a ``consumable_catalog`` product with
-  ``is_key_monitored``. All 0 when none.
+  ``is_key_monitored``; ``adjuvant_drug_cost`` the ``item_type = 'drug'`` lines of a
+  ``drug_catalog`` drug with ``is_adjuvant`` (辅助用药, the 2019 form of indicator #32). All 0
+  when none.
 * ``is_low_risk_drg``: the stay's ``(grouper_version, drg_code)`` is low-risk in the ``drg_risk``
   table passed in (:func:`~hospital_sdk.aggregated.drg_risk.build_drg_risk`); false when the
   group is unknown, the stay has no DRG, or no table is passed.
 * ``drg_mortality``: the in-hospital mortality of the stay's DRG group in that table — the
   stay's expected probability of death, whose sum is the expected deaths of a standardized
   mortality ratio (observed ÷ expected); null when the group is unknown or no table is passed.
+* ``drg_expected_cost`` / ``drg_expected_los``: the group's mean total cost and mean length of
+  stay in that table, the expected values of the cost- and time-efficiency indices (actual ÷
+  expected); null as ``drg_mortality``.
+* ``is_unplanned_readmission`` / ``readmission_gap_days``: the stay is an unplanned readmission
+  within 0–31 days of the same patient's previous discharge in the institution, and that gap in
+  days (null unless it is one); see :func:`~hospital_sdk.aggregated.episodes.readmission_links`.
+  The readmission is counted in the month *it* is discharged in, looking back only.
+* ``has_unplanned_reoperation_48h`` / ``_31d``: at least one of the stay's unplanned
+  reoperations came at most 48 hours / 31 days after the same patient's previous operation in
+  the institution (this stay or an earlier one); see
+  :func:`~hospital_sdk.aggregated.episodes.reoperation_intervals`. A reoperation with no earlier
+  operation on record is in neither window (still in ``has_unplanned_reoperation``).
 """
 
 from __future__ import annotations
@@ -71,6 +85,9 @@ import ibis
 import ibis.expr.types as ir
 
 from hospital_sdk.aggregated.doses import ddd_count
+from hospital_sdk.aggregated.episodes import (
+    REOPERATION_WINDOWS_HOURS, readmission_links, reoperation_intervals,
+)
 from hospital_sdk.aggregated.grain import attach
 from hospital_sdk.aggregated.inputs import Needs, require, require_columns
 from hospital_sdk.aggregated.procedures import (
@@ -104,7 +121,7 @@ NEEDS: Needs = {
     "medication_order": ("institution_id", "stay_id", "setting", "drug_code", "order_time",
                          "dispensed_dose", "dose_unit", "is_reviewed"),
     "drug_catalog": ("code", "is_antibacterial", "ddd_value", "ddd_unit", "strength_unit",
-                     "is_essential", "is_key_monitored"),
+                     "is_essential", "is_key_monitored", "is_adjuvant"),
     "consumable_catalog": ("code", "is_key_monitored"),
     "charge_line": ("institution_id", "stay_id", "item_type", "amount", "charge_time",
                     "item_code", "revenue_category"),
@@ -112,7 +129,8 @@ NEEDS: Needs = {
 }
 """The cleaned tables and columns :func:`build_stay_fact` reads."""
 
-DRG_RISK_COLUMNS = ("grouper_version", "drg_code", "is_low_risk", "mortality")
+DRG_RISK_COLUMNS = ("grouper_version", "drg_code", "is_low_risk", "mortality", "mean_cost",
+                    "mean_los")
 
 COLUMNS: tuple[str, ...] = (
     *_STAY_HEAD, "is_day_surgery_case", "is_special_needs",
@@ -122,11 +140,13 @@ COLUMNS: tuple[str, ...] = (
     "has_level4_surgery",
     "has_minimally_invasive_surgery", "has_day_surgery", "has_class1_incision",
     "has_class1_incision_infection", "has_complication_not_poa", "has_unplanned_reoperation",
+    "has_unplanned_reoperation_48h", "has_unplanned_reoperation_31d",
     "used_antibiotic", "antibiotic_ddds", "used_any_drug", "used_essential_drug",
     "has_reviewed_order", "drug_cost", "consumable_cost", "charge_revenue",
     "medical_service_revenue", "key_monitored_drug_cost", "key_monitored_consumable_cost",
-    "is_low_risk_drg",
-    "drg_mortality")
+    "adjuvant_drug_cost", "is_low_risk_drg",
+    "drg_mortality", "drg_expected_cost", "drg_expected_los", "is_unplanned_readmission",
+    "readmission_gap_days")
 """Columns of ``stay_fact``, in order."""
 
 _MONEY = "decimal(18,2)"
@@ -197,19 +217,31 @@ def _charges_per_stay(tables: Mapping[str, ir.Table], stays: ir.Table,
             where=ch.revenue_category.notin(NOT_MEDICAL_SERVICE).fill_null(True)),
         key_monitored_drug_cost=ch.amount.sum(where=ch._km_drug),
         key_monitored_consumable_cost=ch.amount.sum(where=ch._km_consumable),
+        adjuvant_drug_cost=ch.amount.sum(where=ch._adjuvant_drug),
     )
 
 
 def with_key_monitored(tables: Mapping[str, ir.Table], ch: ir.Table) -> ir.Table:
     """``ch`` with ``_km_drug`` / ``_km_consumable``: a drug (material) line of a key-monitored
-    catalog product (catalog codes are unique, so the joins keep one row per line)."""
+    catalog product, and ``_adjuvant_drug``: a drug line of an adjuvant drug (catalog codes are
+    unique, so the joins keep one row per line)."""
     d = tables["drug_catalog"]
-    d = d.select(_dcode=d.code, _dkm=d.is_key_monitored)
+    d = d.select(_dcode=d.code, _dkm=d.is_key_monitored, _dadj=d.is_adjuvant)
     m = tables["consumable_catalog"]
     m = m.select(_mcode=m.code, _mkm=m.is_key_monitored)
     ch = ch.left_join(d, (ch.item_code == d._dcode) & (ch.item_type == "drug"))
     ch = ch.left_join(m, (ch.item_code == m._mcode) & (ch.item_type == "material"))
-    return ch.mutate(_km_drug=ch._dkm.fill_null(False), _km_consumable=ch._mkm.fill_null(False))
+    return ch.mutate(_km_drug=ch._dkm.fill_null(False), _km_consumable=ch._mkm.fill_null(False),
+                     _adjuvant_drug=ch._dadj.fill_null(False))
+
+
+def _reoperation_windows(tables: Mapping[str, ir.Table], start: datetime,
+                         end: datetime) -> ir.Table:
+    r = reoperation_intervals(tables, start, end)
+    within = {name: (r.hours_since_previous <= hours).fill_null(False)
+              for name, hours in REOPERATION_WINDOWS_HOURS.items()}
+    return r.group_by(*STAY_KEYS).aggregate(
+        **{f"has_unplanned_reoperation_{name}": w.any() for name, w in within.items()})
 
 
 def _low_risk_groups(drg_risk: ir.Table) -> ir.Table:
@@ -217,7 +249,9 @@ def _low_risk_groups(drg_risk: ir.Table) -> ir.Table:
     # one row per group even if the table passed in repeats one
     return drg_risk.group_by("grouper_version", "drg_code").aggregate(
         _low_risk=drg_risk.is_low_risk.fill_null(False).any(),
-        _mortality=drg_risk.mortality.cast("float64").max())
+        _mortality=drg_risk.mortality.cast("float64").max(),
+        _expected_cost=drg_risk.mean_cost.cast("float64").max(),
+        _expected_los=drg_risk.mean_los.cast("float64").max())
 
 
 def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
@@ -232,8 +266,9 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
         ``'YYYY-MM'``; a stay belongs to the month of its ``discharge_time``
         (``start <= discharge_time < end``, :func:`~hospital_sdk.store.partitions.month_bounds`).
     drg_risk
-        The ``drg_risk`` table (at least ``grouper_version, drg_code, is_low_risk, mortality``),
-        or ``None``: then ``is_low_risk_drg`` is false and ``drg_mortality`` null for every stay.
+        The ``drg_risk`` table (at least ``grouper_version, drg_code, is_low_risk, mortality,
+        mean_cost, mean_los``), or ``None``: then ``is_low_risk_drg`` is false and
+        ``drg_mortality``, ``drg_expected_cost`` and ``drg_expected_los`` null for every stay.
 
     Returns
     -------
@@ -273,6 +308,8 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
     fact = attach(fact, _antibiotics_per_stay(tables, stays, end), STAY_KEYS)
     fact = attach(fact, _drugs_per_stay(tables, stays, end), STAY_KEYS)
     fact = attach(fact, _charges_per_stay(tables, stays, end), STAY_KEYS)
+    fact = attach(fact, readmission_links(tables, start, end), STAY_KEYS)
+    fact = attach(fact, _reoperation_windows(tables, start, end), STAY_KEYS)
     g = tables["drg_group"]
     weights = g.group_by("grouper_version", "drg_code").aggregate(
         relative_weight=g.relative_weight.max())  # the primary key: at most one row anyway
@@ -281,9 +318,10 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
         fact = attach(fact, _low_risk_groups(drg_risk), ("grouper_version", "drg_code"))
         low_risk = fact._low_risk.fill_null(False)
         mortality = fact._mortality
+        expected_cost, expected_los = fact._expected_cost, fact._expected_los
     else:
         low_risk = ibis.literal(False)
-        mortality = ibis.null("float64")
+        mortality = expected_cost = expected_los = ibis.null("float64")
 
     zero = ibis.literal(0).cast(_MONEY)
     return fact.select(
@@ -311,6 +349,8 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
         has_class1_incision_infection=fact.has_class1_incision_infection.fill_null(False),
         has_complication_not_poa=fact.has_complication_not_poa.fill_null(False),
         has_unplanned_reoperation=fact.has_unplanned_reoperation.fill_null(False),
+        has_unplanned_reoperation_48h=fact.has_unplanned_reoperation_48h.fill_null(False),
+        has_unplanned_reoperation_31d=fact.has_unplanned_reoperation_31d.fill_null(False),
         used_antibiotic=fact.used_antibiotic.fill_null(False),
         antibiotic_ddds=fact.antibiotic_ddds.fill_null(0.0).cast("float64"),
         used_any_drug=fact.used_any_drug.fill_null(False),
@@ -320,7 +360,11 @@ def build_stay_fact(tables: Mapping[str, ir.Table], month: str,
         consumable_cost=fact.consumable_cost.cast(_MONEY).fill_null(zero),
         **{c: fact[c].cast(_MONEY).fill_null(zero) for c in (
             "charge_revenue", "medical_service_revenue", "key_monitored_drug_cost",
-            "key_monitored_consumable_cost")},
+            "key_monitored_consumable_cost", "adjuvant_drug_cost")},
         is_low_risk_drg=low_risk,
         drg_mortality=mortality,
+        drg_expected_cost=expected_cost,
+        drg_expected_los=expected_los,
+        is_unplanned_readmission=fact.readmission_gap_days.notnull(),
+        readmission_gap_days=fact.readmission_gap_days,
     )

@@ -26,7 +26,9 @@ Definitions
   ``consumable_cost`` (item type ``drug`` / ``material``; ``drug_fee`` stays the visit's own
   figure), ``medical_service_revenue`` (revenue categories other than drugs, ``material``,
   ``examination`` and ``laboratory``), ``key_monitored_drug_cost`` /
-  ``key_monitored_consumable_cost`` (lines of key-monitored catalog products). 0 when none.
+  ``key_monitored_consumable_cost`` (lines of key-monitored catalog products),
+  ``adjuvant_drug_cost`` (drug lines of adjuvant drugs, ``drug_catalog.is_adjuvant``). 0 when
+  none.
 
 All durations are minutes as float64 (millisecond precision), null when a time is missing.
 
@@ -80,14 +82,15 @@ _FEES = ("total_fee", "drug_fee", "insurance_paid")
 _VISIT_COLUMNS: tuple[str, ...] = (*_VISIT_HEAD, *_FEES)
 CHARGE_SUMS: tuple[str, ...] = (
     "charge_revenue", "drug_cost", "consumable_cost", "medical_service_revenue",
-    "key_monitored_drug_cost", "key_monitored_consumable_cost")
+    "key_monitored_drug_cost", "key_monitored_consumable_cost", "adjuvant_drug_cost")
 _MONEY = "decimal(18,2)"
 
 NEEDS: Needs = {
     "outpatient_visit": _VISIT_COLUMNS,
     "medication_order": ("institution_id", "visit_id", "setting", "drug_code", "order_time",
                          "is_reviewed"),
-    "drug_catalog": ("code", "is_antibacterial", "is_essential", "is_key_monitored"),
+    "drug_catalog": ("code", "is_antibacterial", "is_essential", "is_key_monitored",
+                     "is_adjuvant"),
     "consumable_catalog": ("code", "is_key_monitored"),
     "charge_line": ("institution_id", "visit_id", "setting", "item_type", "item_code",
                     "revenue_category", "amount", "charge_time"),
@@ -137,6 +140,7 @@ def _charges_per_visit(tables: Mapping[str, ir.Table], visits: ir.Table,
             where=ch.revenue_category.notin(NOT_MEDICAL_SERVICE).fill_null(True)),
         key_monitored_drug_cost=ch.amount.sum(where=ch._km_drug),
         key_monitored_consumable_cost=ch.amount.sum(where=ch._km_consumable),
+        adjuvant_drug_cost=ch.amount.sum(where=ch._adjuvant_drug),
     )
 
 

@@ -52,8 +52,8 @@ Examples
 >>> latest = tertiary.edition()
 >>> latest.edition, latest.summary()["items"], latest.summary()["national_monitoring"]
 ('2024', 56, 26)
->>> edition("tertiary", year=2019).item("32").name_zh
-'辅助用药收入占比'
+>>> edition("tertiary", year=2019).item("32").indicator
+'adjuvant_drug_revenue_share@1'
 >>> latest.place("cost_control")[0].name_en
 'Operational efficiency'
 """

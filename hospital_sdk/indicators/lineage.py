@@ -88,6 +88,8 @@ def _of(table: str, *columns: str) -> _Source:
 
 _PROC = _of("stay_procedure", "procedure_code") + _of("procedure_catalog", "category")
 _PRINCIPAL = _of("stay_diagnosis", "diagnosis_kind", "seq", "diagnosis_code")
+_READMISSION = _of("inpatient_stay", "empi_id", "admission_time", "discharge_time",
+                   "readmission_plan", "discharge_disposition") + _PRINCIPAL
 _DRG_RISK = _of("inpatient_stay", "grouper_version", "drg_code", "discharge_disposition")
 _INPATIENT_ORDERS = _of("medication_order", "setting", "drug_code", "order_time") + _of(
     "drug_catalog", "is_antibacterial")
@@ -138,8 +140,17 @@ DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
     + _CHARGES + _of("charge_line", "item_code") + _of("drug_catalog", "is_key_monitored"),
     ("stay_fact", "key_monitored_consumable_cost"): _of("inpatient_stay", "admission_time")
     + _CHARGES + _of("charge_line", "item_code") + _of("consumable_catalog", "is_key_monitored"),
+    ("stay_fact", "adjuvant_drug_cost"): _of("inpatient_stay", "admission_time")
+    + _CHARGES + _of("charge_line", "item_code") + _of("drug_catalog", "is_adjuvant"),
     ("stay_fact", "is_low_risk_drg"): _DRG_RISK,
     ("stay_fact", "drg_mortality"): _DRG_RISK,
+    ("stay_fact", "drg_expected_cost"): _DRG_RISK[:2] + _of("inpatient_stay", "total_cost"),
+    ("stay_fact", "drg_expected_los"): _DRG_RISK[:2] + _of("inpatient_stay", "los_days"),
+    ("stay_fact", "is_unplanned_readmission"): _READMISSION,
+    ("stay_fact", "readmission_gap_days"): _READMISSION,
+    **{("stay_fact", f"has_unplanned_reoperation_{w}"): _PROC + _of(
+        "stay_procedure", "is_unplanned_reoperation", "procedure_time")
+        + _of("inpatient_stay", "empi_id", "admission_time") for w in ("48h", "31d")},
     # procedure_fact (hospital_sdk.aggregated.procedures): the stay's columns come from the stay
     ("procedure_fact", "campus_id"): _of("inpatient_stay", "campus_id"),
     ("procedure_fact", "discharge_time"): _of("inpatient_stay", "discharge_time"),
@@ -170,6 +181,8 @@ DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
                                                                     "revenue_category"),
     ("visit_fact", "key_monitored_drug_cost"): _VISIT_CHARGES + _of("charge_line", "item_code")
     + _of("drug_catalog", "is_key_monitored"),
+    ("visit_fact", "adjuvant_drug_cost"): _VISIT_CHARGES + _of("charge_line", "item_code")
+    + _of("drug_catalog", "is_adjuvant"),
     ("visit_fact", "key_monitored_consumable_cost"): _VISIT_CHARGES
     + _of("charge_line", "item_code") + _of("consumable_catalog", "is_key_monitored"),
     ("visit_fact", "has_reviewed_prescription"): _of("medication_order", "setting", "order_time",

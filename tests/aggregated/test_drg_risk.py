@@ -85,3 +85,19 @@ def test_columns_and_argument_errors() -> None:
         build_drg_risk(_tables(), scale="ln")  # type: ignore[arg-type]
     with pytest.raises(ContractError, match=r"'inpatient_stay' lacks column\(s\) 'drg_code'"):
         build_drg_risk({"inpatient_stay": _tables()["inpatient_stay"].drop("drg_code")})
+
+
+def test_mean_cost_and_length_of_stay_per_group() -> None:
+    # AA11: costs 1000.00 and 3000.50 (one unknown) -> 4000.50 / 2 = 2000.25; LOS 4, 7, 2 ->
+    # 13 / 3; BB11: one stay, cost 500, LOS unknown -> 500 and null; the stay without a DRG is
+    # in no group
+    rows = [{"grouper_version": "V1", "drg_code": "AA11", "total_cost": 1000.0, "los_days": 4},
+            {"grouper_version": "V1", "drg_code": "AA11", "total_cost": 3000.5, "los_days": 7},
+            {"grouper_version": "V1", "drg_code": "AA11", "total_cost": None, "los_days": 2},
+            {"grouper_version": "V1", "drg_code": "BB11", "total_cost": 500.0, "los_days": None},
+            {"grouper_version": "V1", "drg_code": None, "total_cost": 99.0, "los_days": 99}]
+    risk = build_drg_risk({"inpatient_stay": cleaned_memtable("inpatient_stay", rows)})
+    got = {r["drg_code"]: (r["mean_cost"], r["mean_los"]) for r in risk.to_pyarrow().to_pylist()}
+    assert got.keys() == {"AA11", "BB11"}
+    assert got["AA11"] == (2000.25, pytest.approx(13 / 3))
+    assert got["BB11"] == (500.0, None)

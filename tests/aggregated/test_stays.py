@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 import ibis
@@ -9,6 +10,7 @@ import ibis.expr.types as ir
 import pytest
 
 from hospital_sdk.aggregated import build_stay_fact
+from hospital_sdk.aggregated.inputs import cleaned_memtable
 from hospital_sdk.aggregated.stays import COLUMNS
 from hospital_sdk.errors import ContractError
 from tests.aggregated.conftest import MONTH
@@ -132,7 +134,8 @@ def test_revenue_structure_sums(inputs: dict[str, ir.Table]) -> None:
 
 def test_death_weight_and_low_risk(inputs: dict[str, ir.Table]) -> None:
     risk = ibis.memtable({"grouper_version": ["V1", "V1"], "drg_code": ["AA11", "BB11"],
-                          "is_low_risk": [True, False], "mortality": [0.001, 0.25]})
+                          "is_low_risk": [True, False], "mortality": [0.001, 0.25],
+                          "mean_cost": [2000.0, 9000.5], "mean_los": [5.0, 12.5]})
     rows = _rows(build_stay_fact(inputs, MONTH, drg_risk=risk))
     assert rows["H1", "S2"]["is_death"] is True and rows["H1", "S1"]["is_death"] is False
     assert rows["H1", "S1"]["relative_weight"] == 1.5
@@ -144,13 +147,21 @@ def test_death_weight_and_low_risk(inputs: dict[str, ir.Table]) -> None:
     assert rows["H1", "S1"]["drg_mortality"] == 0.001
     assert rows["H1", "S2"]["drg_mortality"] == 0.25
     assert rows["H1", "S4"]["drg_mortality"] is None
+    # expected cost and LOS are the group's means too: AA11 2000 / 5, BB11 9000.5 / 12.5
+    assert (rows["H1", "S1"]["drg_expected_cost"], rows["H1", "S1"]["drg_expected_los"]) == (
+        2000.0, 5.0)
+    assert (rows["H1", "S2"]["drg_expected_cost"], rows["H1", "S2"]["drg_expected_los"]) == (
+        9000.5, 12.5)
+    assert (rows["H1", "S4"]["drg_expected_cost"], rows["H1", "S4"]["drg_expected_los"]) == (
+        None, None)
     # without a risk table, nothing is low-risk
     assert not any(r["is_low_risk_drg"] for r in _rows(build_stay_fact(inputs, MONTH)).values())
 
 
 def test_repeated_risk_rows_do_not_duplicate_stays(inputs: dict[str, ir.Table]) -> None:
     risk = ibis.memtable({"grouper_version": ["V1", "V1"], "drg_code": ["AA11", "AA11"],
-                          "is_low_risk": [True, True], "mortality": [0.01, 0.01]})
+                          "is_low_risk": [True, True], "mortality": [0.01, 0.01],
+                          "mean_cost": [100.0, 100.0], "mean_los": [2.0, 2.0]})
     assert int(build_stay_fact(inputs, MONTH, drg_risk=risk).count().execute()) == 4
 
 
@@ -172,3 +183,22 @@ def test_risk_table_without_its_flag_is_refused(inputs: dict[str, ir.Table]) -> 
     with pytest.raises(ContractError, match=r"table 'drg_risk' lacks column\(s\) 'is_low_risk' "
                                             r"\(did you mean 'low_risk'\?\), 'mortality'"):
         build_stay_fact(inputs, MONTH, drg_risk=risk)
+
+
+def test_adjuvant_drug_cost(inputs: dict[str, ir.Table]) -> None:
+    # H1/S1 gets an adjuvant drug line of 60.00 and a 15.00 refund of it; a material line coded
+    # ADJ (not a drug line) of 9.00 does not count; H2/S1's KM-DRUG is key-monitored, not adjuvant
+    inputs["drug_catalog"] = inputs["drug_catalog"].union(cleaned_memtable(
+        "drug_catalog", [{"code": "ADJ", "is_antibacterial": False, "is_adjuvant": True}]))
+    extra = cleaned_memtable("charge_line", [
+        {"institution_id": "H1", "stay_id": "S1", "setting": "inpatient", "item_type": t,
+         "item_code": "ADJ", "amount": a, "charge_time": datetime(2024, 3, 2),
+         "revenue_category": c}
+        for t, a, c in (("drug", 60.0, "drug_western"), ("drug", -15.0, "drug_western"),
+                        ("material", 9.0, "material"))])
+    inputs["charge_line"] = inputs["charge_line"].union(extra)
+    rows = _rows(build_stay_fact(inputs, MONTH))
+    assert rows["H1", "S1"]["adjuvant_drug_cost"] == Decimal("45.00")  # 60 - 15
+    assert rows["H2", "S1"]["adjuvant_drug_cost"] == Decimal("0.00")
+    assert rows["H1", "S4"]["adjuvant_drug_cost"] == Decimal("0.00")   # no charge line at all
+    assert rows["H2", "S1"]["key_monitored_drug_cost"] == Decimal("1.00")

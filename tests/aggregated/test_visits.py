@@ -165,3 +165,21 @@ def test_missing_column_is_named() -> None:
     with pytest.raises(ContractError, match=r"visit_fact: table 'outpatient_visit' lacks "
                                             r"column\(s\) 'checkin_time'"):
         build_visit_fact(tables, "2024-03")
+
+
+def test_adjuvant_drug_cost() -> None:
+    # V1 gets an adjuvant drug line of 12.00 and a 4.00 refund of it, plus a material line
+    # coded ADJ (a drug code on a material line: not a drug) of 3.00; H2/V1 has none
+    tables = _tables()
+    tables["drug_catalog"] = tables["drug_catalog"].union(cleaned_memtable(
+        "drug_catalog", [{"code": "ADJ", "is_antibacterial": False, "is_adjuvant": True}]))
+    extra = [_charge("H1", "A1", "V1", dt(2024, 3, 1, 9), "drug", "ADJ", "drug_western", 12.0),
+             _charge("H1", "A2", "V1", dt(2024, 3, 1, 9), "drug", "ADJ", "drug_western", -4.0),
+             _charge("H1", "A3", "V1", dt(2024, 3, 1, 9), "material", "ADJ", "material", 3.0)]
+    tables["charge_line"] = cleaned_memtable("charge_line", CHARGES + extra)
+    rows = {(r["institution_id"], r["visit_id"]): r
+            for r in build_visit_fact(tables, "2024-03").to_pyarrow().to_pylist()}
+    # 12.00 - 4.00 = 8.00; KMD (key-monitored, not adjuvant) and the material line are not in it
+    assert float(rows["H1", "V1"]["adjuvant_drug_cost"]) == 8.0
+    assert float(rows["H2", "V1"]["adjuvant_drug_cost"]) == 0.0
+    assert float(rows["H1", "V1"]["key_monitored_drug_cost"]) == 20.0  # unchanged

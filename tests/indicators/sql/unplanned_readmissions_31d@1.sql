@@ -1,0 +1,24 @@
+-- unplanned_readmissions_31d@1 出院后0–31天非预期再住院人次 (Unplanned readmissions 0-31 days): derived
+-- fact stay_fact, discharge_time in [2024-01-01, 2025-01-01), by institution, department and month
+--   t0: discharges = count(*) where _.is_unplanned_readmission
+SELECT
+  "t1"."institution_id" AS "institution",
+  "t1"."discharge_dept_id" AS "department",
+  EXTRACT(year FROM "t1"."discharge_time") AS "_y",
+  EXTRACT(month FROM "t1"."discharge_time") AS "_m",
+  COUNT(*) FILTER(WHERE
+    COALESCE("t1"."is_unplanned_readmission", FALSE)) AS "t0"
+FROM (
+  SELECT
+    *
+  FROM "stay_fact" AS "t0"
+  WHERE
+    "t0"."discharge_time" >= MAKE_TIMESTAMP(2024, 1, 1, 0, 0, 0.0)
+    AND "t0"."discharge_time" < MAKE_TIMESTAMP(2025, 1, 1, 0, 0, 0.0)
+) AS "t1"
+GROUP BY
+  1,
+  2,
+  3,
+  4;
+-- value = the measure
