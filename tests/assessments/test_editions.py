@@ -88,12 +88,15 @@ def test_every_missing_item_says_what_the_catalog_lacks(shipped: Any) -> None:
 
 def test_secondary_reuses_the_tertiary_indicators(shipped: Any) -> None:
     secondary = shipped["secondary"].edition()
-    assert secondary.summary() == {"items": 28, "national_monitoring": 21, "computable": 20,
-                                   "missing": 8}
+    assert secondary.summary() == {"items": 28, "national_monitoring": 21, "computable": 24,
+                                   "missing": 4}
     tertiary = shipped["tertiary"].edition("2024")
     for s, t in (("1", "4"), ("2", "5"), ("5", "14"), ("6", "17"), ("11", "24"), ("15", "36"),
                  ("23", "46")):
         assert secondary.item(s).indicator == tertiary.item(t).indicator
+    # the growths of cost per visit and per discharge are tertiary #38 and #40, as components
+    assert secondary.item("21").components == (tertiary.item("38").indicator,
+                                               tertiary.item("40").indicator)
 
 
 def test_high_quality_is_provisional(shipped: Any) -> None:

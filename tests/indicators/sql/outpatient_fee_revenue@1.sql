@@ -1,0 +1,26 @@
+-- outpatient_fee_revenue@1 门急诊收入（就诊费用合计） (Outpatient and emergency revenue (sum of visit fees)): derived
+-- fact visit_fact, visit_time in [2024-01-01, 2025-01-01), by institution, department and month
+--   t0: outpatient_fees = sum(_.total_fee) where not excluded by cancelled: _.is_cancelled
+SELECT
+  "t1"."institution_id" AS "institution",
+  "t1"."dept_id" AS "department",
+  EXTRACT(year FROM "t1"."visit_time") AS "_y",
+  EXTRACT(month FROM "t1"."visit_time") AS "_m",
+  CAST(SUM("t1"."total_fee") FILTER(WHERE
+    NOT (
+      COALESCE("t1"."is_cancelled", FALSE)
+    )) AS DOUBLE) AS "t0"
+FROM (
+  SELECT
+    *
+  FROM "visit_fact" AS "t0"
+  WHERE
+    "t0"."visit_time" >= MAKE_TIMESTAMP(2024, 1, 1, 0, 0, 0.0)
+    AND "t0"."visit_time" < MAKE_TIMESTAMP(2025, 1, 1, 0, 0, 0.0)
+) AS "t1"
+GROUP BY
+  1,
+  2,
+  3,
+  4;
+-- value = the measure
