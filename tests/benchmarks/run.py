@@ -1,11 +1,12 @@
 """The benchmarks: generator and loader throughput with same-run baselines, and the asset graph.
 
 Run with ``make bench`` (or ``.venv/bin/python -m tests.benchmarks.run --scale 0.05``; one group
-only with ``--only foundation``, ``--only asset_graph`` or ``--only indicators``). Not part of
-the test run. Every measurement runs in a fresh child process, so its peak RSS is its own; each
-is repeated (``--repeat``, default 3) and the median reported. Results are written to
-``BENCHMARKS.md`` at the top of the repository, one section per group: a run of one group keeps
-the others' sections as they were, and the notes below the notes marker are kept across runs.
+only with ``--only foundation``, ``--only asset_graph``, ``--only indicators`` or ``--only
+assessment``). Not part of the test run. Every measurement runs in a fresh child process, so
+its peak RSS is its own; each is repeated (``--repeat``, default 3) and the median reported.
+Results are written to ``BENCHMARKS.md`` at the top of the repository, one section per group: a
+run of one group keeps the others' sections as they were, and the notes below the notes marker
+are kept across runs.
 
 Measured by the ``foundation`` group:
 
@@ -27,6 +28,12 @@ catalog computed in one batch — one query per fact — vs one indicator at a t
 DuckDB scan of the same fact rows and columns as the floor, with both ways checked equal). It
 runs on a lakehouse materialized from the same source folder (``<workdir>/indicators_lake``,
 kept and reused while source and fact-building code are unchanged).
+
+The ``assessment`` group: see :mod:`tests.benchmarks.bench_assessment` (the whole tertiary
+edition — ``compute_edition`` end to end, its engine calls alone, and scoring plus the xlsx/HTML
+report — vs a plain DuckDB scan of the same fact rows and columns, at SF 0.05 and at SF 1, whose
+facts are the ``indicators`` lakehouse's facts replicated 20× with distinct stay, visit and
+patient ids into ``<workdir>/assessment_lake_x20``).
 """
 
 from __future__ import annotations
@@ -44,11 +51,11 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
-from tests.benchmarks import bench_asset_graph, bench_indicators
+from tests.benchmarks import bench_assessment, bench_asset_graph, bench_indicators
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTES_MARKER = "<!-- notes: kept across runs -->"
-GROUPS = ("foundation", "asset_graph", "indicators")
+GROUPS = ("foundation", "asset_graph", "indicators", "assessment")
 
 _CHILD: dict[str, str | tuple[str, str]] = {
     "generate": """
@@ -92,6 +99,7 @@ _CHILD: dict[str, str | tuple[str, str]] = {
     """,
     **bench_asset_graph.CHILD,
     **bench_indicators.CHILD,
+    **bench_assessment.CHILD,
 }
 """Child-process code per kind: the timed body, or (untimed setup such as imports, timed body)."""
 
@@ -132,7 +140,7 @@ def _repeat(n: int, kind: str, fresh: Path | None = None, **params: object) -> d
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description="Benchmarks (generator, loader, asset graph, indicators).")
+        description="Benchmarks (generator, loader, asset graph, indicators, assessment).")
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--years", type=int, nargs="+", default=[2024, 2025])
     parser.add_argument("--repeat", type=int, default=3)
@@ -161,6 +169,13 @@ def main() -> None:
         sections["indicators"] = [
             "## Indicators: the whole catalog in one batch vs one at a time", "",
             _recorded(args, "indicators"), "", *bench_indicators.report(results)]
+    if "assessment" in (args.only or GROUPS):
+        _ensure_source(args, src)
+        lake = bench_indicators.ensure_lake(_measure, src, work, ROOT)
+        results = bench_assessment.run(_measure, args.repeat, src, work, ROOT, lake)
+        sections["assessment"] = [
+            "## Assessment: the tertiary edition for one hospital-year at SF 1 vs the scan floor",
+            "", _recorded(args, "assessment"), "", *bench_assessment.report(results)]
     _write_report(args.output, sections)
 
 
