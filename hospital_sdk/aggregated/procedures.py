@@ -15,6 +15,10 @@ indicators that need it. A code missing from the catalog is not surgery.
 * ``is_level4``: a surgery on the **national level-4 list** (``procedure_catalog.
   is_level4_national``), which §1.4 #6 uses rather than the level the hospital recorded;
   ``is_level4_recorded`` is the recorded ``operation_level = '4'`` on a surgery, for comparison.
+* ``is_level3``: a surgery whose **national** level in the catalog (``procedure_catalog.
+  operation_level``) is 3 — the secondary assessment's #3 (vendors keep a national level-3
+  list, [C:A4]); the recorded level is not used, as for level 4. Not a ``procedure_fact``
+  column: ``stay_fact.has_level3_surgery`` rolls it up.
 * ``is_minimally_invasive``: a surgery on the national minimally-invasive list
   (``procedure_catalog.is_minimally_invasive``).
 * ``is_elective_surgery``: a surgery with ``surgery_type = '1'`` (择期), the denominator of
@@ -70,7 +74,8 @@ PROCEDURE_ROW_NEEDS: Needs = {
         "institution_id", "stay_id", "seq", "procedure_code", "procedure_time",
         "operation_level", "surgeon_id", "incision_class", "healing_grade", "anaesthesia_method",
         "surgery_type", "is_day_surgery", "is_unplanned_reoperation", "discharge_time"),
-    "procedure_catalog": ("code", "category", "is_minimally_invasive", "is_level4_national"),
+    "procedure_catalog": ("code", "category", "operation_level", "is_minimally_invasive",
+                          "is_level4_national"),
 }
 """What :func:`procedure_rows` reads."""
 
@@ -103,7 +108,7 @@ def procedure_rows(tables: Mapping[str, ir.Table], start: datetime, end: datetim
     p = p.filter(p.discharge_time >= start, p.discharge_time < end)
     c = tables["procedure_catalog"]
     cat = c.select(_code=c.code, _category=c.category, _mi=c.is_minimally_invasive,
-                   _l4=c.is_level4_national)
+                   _l4=c.is_level4_national, _level=c.operation_level)
     j = p.left_join(cat, p.procedure_code == cat._code)
     is_surgery = j._category.isin(SURGERY_CATEGORIES).fill_null(False)
     class1 = (j.incision_class == "1").fill_null(False)
@@ -115,6 +120,7 @@ def procedure_rows(tables: Mapping[str, ir.Table], start: datetime, end: datetim
         operation_level=j.operation_level,
         is_level4=is_surgery & j._l4.fill_null(False),
         is_level4_recorded=is_surgery & (j.operation_level == "4").fill_null(False),
+        is_level3=is_surgery & (j._level == "3").fill_null(False),
         is_minimally_invasive=is_surgery & j._mi.fill_null(False),
         incision_class=j.incision_class,
         healing_grade=j.healing_grade,
@@ -134,13 +140,14 @@ def procedure_flags_per_stay(rows: ir.Table) -> ir.Table:
     """Roll :func:`procedure_rows` up to one row per stay (the stay grain, before any join).
 
     Returns ``institution_id, stay_id, n_operations`` (surgical rows) and the ``has_*`` flags:
-    surgery, elective surgery, level-4, minimally invasive, day surgery, class-I incision,
-    class-I incision infection, unplanned reoperation.
+    surgery, elective surgery, level-3, level-4, minimally invasive, day surgery, class-I
+    incision, class-I incision infection, unplanned reoperation.
     """
     return rows.group_by(*STAY_KEYS).aggregate(
         n_operations=rows.is_surgery.cast("int64").sum(),
         has_surgery=rows.is_surgery.any(),
         has_elective_surgery=rows.is_elective_surgery.any(),
+        has_level3_surgery=rows.is_level3.any(),
         has_level4_surgery=rows.is_level4.any(),
         has_minimally_invasive_surgery=rows.is_minimally_invasive.any(),
         has_day_surgery=rows.is_day_surgery.any(),

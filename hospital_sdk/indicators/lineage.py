@@ -110,6 +110,7 @@ DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
     ("stay_fact", "n_operations"): _PROC,
     ("stay_fact", "has_elective_surgery"): _PROC + _of("stay_procedure", "surgery_type"),
     ("stay_fact", "has_level4_surgery"): _PROC + _of("procedure_catalog", "is_level4_national"),
+    ("stay_fact", "has_level3_surgery"): _PROC + _of("procedure_catalog", "operation_level"),
     ("stay_fact", "has_minimally_invasive_surgery"): _PROC + _of("procedure_catalog",
                                                                  "is_minimally_invasive"),
     ("stay_fact", "has_day_surgery"): _of("stay_procedure", "is_day_surgery"),

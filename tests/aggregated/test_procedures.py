@@ -78,3 +78,25 @@ def test_day_surgery_rolls_up_to_the_stay(inputs: dict[str, ir.Table]) -> None:
     assert sorted((r["stay_id"], r["institution_id"]) for r in stays if r["has_day_surgery"]) == [
         ("S4", "H1")]
     assert sum(r["n_operations"] for r in stays) == 1
+
+
+def test_level3_follows_the_catalogs_national_level_on_surgery_only(
+        inputs: dict[str, ir.Table]) -> None:
+    # H1/S4: a surgery the catalog grades 3 (the hospital recorded 2) -> level 3;
+    # H1/S1: a surgery the catalog grades 2 (recorded 3) and a diagnostic procedure the catalog
+    # grades 3 -> neither is a level-3 surgery; H1/S2: no catalog level at all -> not level 3
+    inputs["procedure_catalog"] = cleaned_memtable("procedure_catalog", [
+        {"code": "51.2300", "category": "1", "operation_level": "3"},
+        {"code": "47.0100", "category": "1", "operation_level": "2"},
+        {"code": "87.4400", "category": "2", "operation_level": "3"},
+        {"code": "39.5000", "category": "4", "operation_level": None}])
+    inputs["stay_procedure"] = cleaned_memtable("stay_procedure", [
+        {"institution_id": "H1", "stay_id": sid, "seq": seq, "procedure_code": code,
+         "operation_level": recorded, "discharge_time": out}
+        for sid, seq, code, recorded, out in (
+            ("S4", 1, "51.2300", "2", S4_OUT), ("S1", 1, "47.0100", "3", S1_OUT),
+            ("S1", 2, "87.4400", None, S1_OUT), ("S2", 1, "39.5000", "3", S2_OUT))])
+    stays = {r["stay_id"]: r for r in build_stay_fact(inputs, MONTH).to_pyarrow().to_pylist()
+             if r["institution_id"] == "H1"}
+    assert {sid: (r["has_surgery"], r["has_level3_surgery"]) for sid, r in stays.items()} == {
+        "S1": (True, False), "S2": (True, False), "S4": (True, True)}

@@ -1,0 +1,28 @@
+-- level3_surgery_share@1 出院患者三级手术占比 (Level-3 surgery share of surgical discharges): proportion
+-- fact stay_fact, discharge_time in [2024-01-01, 2025-01-01), by institution, department and month
+--   t0: discharges = count(*) where _.has_surgery and _.has_level3_surgery
+--   t1: discharges = count(*) where _.has_surgery
+SELECT
+  "t1"."institution_id" AS "institution",
+  "t1"."discharge_dept_id" AS "department",
+  EXTRACT(year FROM "t1"."discharge_time") AS "_y",
+  EXTRACT(month FROM "t1"."discharge_time") AS "_m",
+  COUNT(*) FILTER(WHERE
+    COALESCE("t1"."has_surgery", FALSE)
+    AND COALESCE("t1"."has_level3_surgery", FALSE)) AS "t0",
+  COUNT(*) FILTER(WHERE
+    COALESCE("t1"."has_surgery", FALSE)) AS "t1"
+FROM (
+  SELECT
+    *
+  FROM "stay_fact" AS "t0"
+  WHERE
+    "t0"."discharge_time" >= MAKE_TIMESTAMP(2024, 1, 1, 0, 0, 0.0)
+    AND "t0"."discharge_time" < MAKE_TIMESTAMP(2025, 1, 1, 0, 0, 0.0)
+) AS "t1"
+GROUP BY
+  1,
+  2,
+  3,
+  4;
+-- value = numerator / denominator * 100; not computable when the denominator is 0 or empty
