@@ -21,6 +21,7 @@ physician_nurse_ratio      ``hr_snapshot`` of 31 December: ``registered_nurses /
                            licensed physicians averaged over this and last 31 December
                            (blank in the first generated year), 31 December
                            HR shares, satisfaction scores, national-scheme EQA items passed,
+                           provincial-scheme EQA participation and pass rates,
                            research money per 100 technicians, qualitative grades (yes/no as
                            是/否), and from the master ``ward``/``ward_beds`` tables the
                            quality-nursing ward coverage and pharmacists per 100 open beds
@@ -224,6 +225,26 @@ def _eqa_items_passed(tables: Tables, year: int) -> pd.Series:
     return counts.reindex(national["institution_id"].unique(), fill_value=0).astype(int)
 
 
+def _eqa_provincial(top: str, bottom: str) -> Callable[[Tables, int], pd.Series]:
+    """Provincial-scheme test items of the year: ``top`` ÷ ``bottom`` × 100 to 0.01, where
+    ``performed`` / ``entered`` / ``passed`` count items performed, entered (participated) and
+    entered and passed; blank where the bottom is 0."""
+    def values(tables: Tables, year: int) -> pd.Series:
+        e = _of_year(tables["eqa_result"], year)
+        e = e[e["scheme"] == "provincial"]
+        entered = e["participated"].astype(bool)
+        flags = pd.DataFrame({
+            "institution_id": e["institution_id"].to_numpy(),
+            "performed": e["is_performed"].astype(bool).to_numpy(),
+            "entered": entered.to_numpy(),
+            "passed": (entered & e["passed"].fillna(False).astype(bool)).to_numpy()})
+        counts = flags.groupby("institution_id")[["performed", "entered", "passed"]].sum()
+        out = pd.Series({i: _ratio(r[top], r[bottom], 100) for i, r in counts.iterrows()},
+                        dtype=object)
+        return out.dropna()
+    return values
+
+
 def _per_100_technicians(kind: str) -> Callable[[Tables, int], pd.Series]:
     """``research_funding`` amounts of ``kind`` (yuan) in 10,000 yuan × 100 ÷ health
     technicians on 31 December, to 0.01; an institution without rows of the kind has 0."""
@@ -345,6 +366,12 @@ SOURCES: Mapping[str, EntrySource] = {
     "eqa_items_passed": EntrySource(
         "eqa_result", "eqa_result: national-scheme items participated and passed",
         _eqa_items_passed),
+    "eqa_provincial_participation_rate": EntrySource(
+        "eqa_result", "eqa_result provincial scheme: items entered / items performed × 100",
+        _eqa_provincial("entered", "performed")),
+    "eqa_provincial_pass_rate": EntrySource(
+        "eqa_result", "eqa_result provincial scheme: items entered and passed / items entered "
+        "× 100", _eqa_provincial("passed", "entered")),
     "research_funding_per_100_technicians": EntrySource(
         "research_funding", "research_funding grant amounts (10,000 yuan) × 100 / hr_snapshot "
         "health_technicians", _per_100_technicians("grant")),

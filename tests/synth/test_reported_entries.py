@@ -117,6 +117,13 @@ def expected(out: Path) -> dict[tuple[str, str], float | str]:
         "eqa_items_passed": f"""SELECT institution_id,
             count(DISTINCT item_code) FILTER (participated AND coalesce(passed, false))
             FROM eqa_result WHERE year = {YEAR} AND scheme = 'national' GROUP BY 1""",
+        "eqa_provincial_participation_rate": f"""SELECT institution_id,
+            100 * count(*) FILTER (participated) / count(*) FILTER (is_performed)
+            FROM eqa_result WHERE year = {YEAR} AND scheme = 'provincial' GROUP BY 1""",
+        "eqa_provincial_pass_rate": f"""SELECT institution_id,
+            100 * count(*) FILTER (participated AND coalesce(passed, false))
+                / count(*) FILTER (participated)
+            FROM eqa_result WHERE year = {YEAR} AND scheme = 'provincial' GROUP BY 1""",
         "research_funding_per_100_technicians": _per_100("grant"),
         "commercialisation_per_100_technicians": _per_100("commercialisation"),
         **{ind: _grade(item) for ind, item in (

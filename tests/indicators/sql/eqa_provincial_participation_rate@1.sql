@@ -1,0 +1,2 @@
+-- eqa_provincial_participation_rate@1 省级室间质量评价临床检验项目参加率 (Provincial EQA participation rate): reported
+-- reported value: read from raw.reported_value (latest submission per institution, period, indicator and version); no fact query
