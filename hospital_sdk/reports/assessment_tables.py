@@ -115,8 +115,20 @@ def prepare_items(result: AssessmentResult) -> pd.DataFrame:
         c for c in SCORE_COLUMNS if c not in result.items.columns)]))
     df["item"] = df["item"].map(cell_text)
     df["institution"] = df["institution"].map(cell_text)
-    return df.sort_values(["order", "item", "institution"], kind="stable",
-                          na_position="last").reset_index(drop=True)
+    df["_part"] = df["item"].map(component_number)
+    return df.sort_values(["order", "_part", "institution"], kind="stable",
+                          na_position="last").drop(columns="_part").reset_index(drop=True)
+
+
+def component_number(item: str) -> int:
+    """The component's number of an item ``'10.4'`` (4), 0 for an item itself (``'10'``,
+    ``'增1'``): components sort after their item, 10.2 before 10.10.
+
+    >>> sorted(["10.10", "10", "10.2"], key=component_number)
+    ['10', '10.2', '10.10']
+    """
+    head, dot, tail = item.rpartition(".")
+    return int(tail) if dot and head and tail.isdigit() else 0
 
 
 def prepare_trend(result: AssessmentResult) -> pd.DataFrame:
@@ -195,7 +207,11 @@ def trend_table(trend: pd.DataFrame, names: dict[str, str], lang: str) -> pd.Dat
         "institution": t["institution"].map(cell_text), "month": t["period"].map(cell_text),
         "numerator": t["numerator"], "denominator": t["denominator"], "value": t["value"],
         "status": [status_text(s, None, lang) for s in t["status"]],
-    }).sort_values(["item", "institution", "month"], kind="stable")
+    })
+    # the items in the order the result lists them (the manual's), not as text ("11" < "2")
+    rank = {item: n for n, item in enumerate(dict.fromkeys(out["item"]))}
+    out = out.assign(_rank=out["item"].map(rank)).sort_values(
+        ["_rank", "institution", "month"], kind="stable").drop(columns="_rank")
     return out.rename(columns=headers(list(out.columns), lang)).reset_index(drop=True)
 
 
@@ -277,7 +293,7 @@ def trend_pivot(trend: pd.DataFrame, names: dict[str, str], lang: str) -> pd.Dat
     return translated(wide, lang)
 
 
-__all__ = ["ITEM_TABLE", "SUPPRESSED_FIELDS", "cell_text", "department_table", "dimension_items",
-           "dimension_overview", "dimensions", "is_blank", "item_names", "item_table", "peer_table",
+__all__ = ["ITEM_TABLE", "SUPPRESSED_FIELDS", "cell_text", "component_number",
+           "department_table", "dimension_items", "dimension_overview", "dimensions", "is_blank", "item_names", "item_table", "peer_table",
            "plain_cells", "prepare_items", "prepare_trend", "reported_table", "status_text",
            "suppress_departments", "tier_table", "translated", "trend_pivot", "trend_table"]

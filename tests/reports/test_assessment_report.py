@@ -36,7 +36,11 @@ from hospital_sdk.assessments.result import (
 from hospital_sdk.errors import ReportError
 from hospital_sdk.reports import verify_manifest
 from hospital_sdk.reports.assessment_report import write_assessment_report
-from hospital_sdk.reports.assessment_tables import suppress_departments
+from hospital_sdk.reports.assessment_tables import (
+    prepare_items,
+    suppress_departments,
+    trend_table,
+)
 from hospital_sdk.reports.pdf import PdfUnavailable, PdfWritten, pdf_engine_missing
 from tests.reports.xlsx_cells import read_workbook, records
 
@@ -337,3 +341,16 @@ def test_pdf_is_written_when_the_engine_is_there(tmp_path: Path, lang: str) -> N
     assert "empi" not in text.lower()
     if paths.pdf.charts.startswith("tables only"):  # no image engine here: the PDF says so
         assert "图表见HTML报告" in text
+
+
+def test_components_follow_their_item_in_number_order() -> None:
+    # 10.10 sorts after 10.9, an item before its components; the trend keeps the result's order
+    items = pd.DataFrame({"item": ["10.10", "10", "10.9", "2"], "order": [10, 10, 10, 2],
+                          "institution": ["H1"] * 4})
+    result = AssessmentResult("t", "2024", "t", "t", "2025", items=items.assign(
+        **{c: None for c in ITEM_COLUMNS if c not in items}))
+    assert prepare_items(result)["item"].tolist() == ["2", "10", "10.9", "10.10"]
+    trend = pd.DataFrame({"item": ["2", "11", "2"], "institution": ["H1"] * 3,
+                          "period": ["2025-02", "2025-01", "2025-01"], "numerator": 1.0,
+                          "denominator": 1.0, "value": 1.0, "status": "ok"})
+    assert trend_table(trend, {}, "en").iloc[:, 0].tolist() == ["2", "2", "11"]
