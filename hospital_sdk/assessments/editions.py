@@ -35,10 +35,10 @@ An assessment lives in ``national_assessments/<id>/``::
     {``reason``, ``data_source``} when the catalog has no definition yet — computing gives such
     an item status ``not_computable`` with that reason, a visible gap, never a silent drop; an
     item without an indicator also states ``name_zh``, ``name_en`` and ``direction`` (and may
-    state ``unit`` and ``responsible_department``). Then ``national_monitoring`` (▲ in this edition),
-    ``data_source`` (病案首页 / 财务 / 填报 / 平台 / 满意度), optional ``direction`` (overrides
-    the indicator's), ``weight``, ``national_reference`` {``value``, ``year``, ``note``} and
-    ``notes``.
+    state ``unit`` and ``responsible_department``). Then ``national_monitoring`` (▲ in this
+    edition), ``data_source`` (病案首页 / 财务 / 填报 / 平台 / 满意度), optional ``direction``
+    (overrides the indicator's), ``weight``, ``national_reference`` {``value``, ``year``,
+    ``note``} and ``notes``.
 
 :func:`load_assessments` reads every assessment, checks each file's shape (declared in
 :mod:`~hospital_sdk.assessments.schema`) and then its meaning —
@@ -256,8 +256,8 @@ class Edition:
         """The items with each item's components right after it: the rows a result has.
 
         >>> rows = edition("tertiary", year=2024).rows()
-        >>> [(r.item, r.indicator) for r in rows if r.item.startswith("10")][:3]
-        [('10', None), ('10.1', 'single_disease_ami_cases@1'), ('10.2', 'single_disease_ami_mean_los@1')]
+        >>> [(r.item, r.indicator) for r in rows if r.item.startswith("10")][:2]
+        [('10', None), ('10.1', 'single_disease_ami_cases@1')]
         """
         return tuple(row for it in self.items for row in (it, *it.parts()))
 

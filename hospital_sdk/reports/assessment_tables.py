@@ -294,6 +294,7 @@ def trend_pivot(trend: pd.DataFrame, names: dict[str, str], lang: str) -> pd.Dat
 
 
 __all__ = ["ITEM_TABLE", "SUPPRESSED_FIELDS", "cell_text", "component_number",
-           "department_table", "dimension_items", "dimension_overview", "dimensions", "is_blank", "item_names", "item_table", "peer_table",
-           "plain_cells", "prepare_items", "prepare_trend", "reported_table", "status_text",
+           "department_table", "dimension_items", "dimension_overview", "dimensions", "is_blank",
+           "item_names", "item_table", "peer_table", "plain_cells", "prepare_items",
+           "prepare_trend", "reported_table", "status_text",
            "suppress_departments", "tier_table", "translated", "trend_pivot", "trend_table"]
