@@ -7,10 +7,14 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  CAST(SUM(CAST("t1"."relative_weight" AS DECIMAL(38, 9))) FILTER(WHERE
-    COALESCE("t1"."relative_weight" IS NOT NULL, FALSE)) AS DOUBLE) AS "t0",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."relative_weight" IS NOT NULL, FALSE)) AS "t1"
+  CAST(SUM(
+    CASE
+      WHEN COALESCE("t1"."relative_weight" IS NOT NULL, FALSE)
+      THEN CAST("t1"."relative_weight" AS DECIMAL(38, 9))
+      ELSE CAST(NULL AS DECIMAL(38, 9))
+    END
+  ) AS DOUBLE) AS "t0",
+  SUM(CASE WHEN COALESCE("t1"."relative_weight" IS NOT NULL, FALSE) THEN 1 ELSE 0 END) AS "t1"
 FROM (
   SELECT
     *

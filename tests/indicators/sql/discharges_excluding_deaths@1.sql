@@ -6,10 +6,9 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  COUNT(*) FILTER(WHERE
-    NOT (
-      COALESCE("t1"."is_death", FALSE)
-    )) AS "t0"
+  SUM(CASE WHEN NOT (
+    COALESCE("t1"."is_death", FALSE)
+  ) THEN 1 ELSE 0 END) AS "t0"
 FROM (
   SELECT
     *

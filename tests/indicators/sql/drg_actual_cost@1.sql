@@ -6,8 +6,13 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  CAST(SUM("t1"."total_cost") FILTER(WHERE
-    COALESCE("t1"."drg_expected_cost" IS NOT NULL, FALSE)) AS DOUBLE) AS "t0"
+  CAST(SUM(
+    CASE
+      WHEN COALESCE("t1"."drg_expected_cost" IS NOT NULL, FALSE)
+      THEN "t1"."total_cost"
+      ELSE CAST(NULL AS DECIMAL(18, 2))
+    END
+  ) AS DOUBLE) AS "t0"
 FROM (
   SELECT
     *

@@ -6,19 +6,24 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  COUNT(*) FILTER(WHERE
-    COALESCE(
-      (
-        "t1"."discharge_disposition" = '3'
-      )
-      OR (
+  SUM(
+    CASE
+      WHEN COALESCE(
         (
-          "t1"."discharge_disposition" = '2'
+          "t1"."discharge_disposition" = '3'
         )
-        AND "t1"."transfer_facility_level" IN ('1', '2')
-      ),
-      FALSE
-    )) AS "t0"
+        OR (
+          (
+            "t1"."discharge_disposition" = '2'
+          )
+          AND "t1"."transfer_facility_level" IN ('1', '2')
+        ),
+        FALSE
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t0"
 FROM (
   SELECT
     *

@@ -7,20 +7,30 @@ SELECT
   "t1"."dept_id" AS "department",
   EXTRACT(year FROM "t1"."visit_time") AS "_y",
   EXTRACT(month FROM "t1"."visit_time") AS "_m",
-  CAST(SUM(CAST("t1"."wait_minutes" AS DECIMAL(38, 9))) FILTER(WHERE
-    COALESCE("t1"."visit_type" = 'outpatient', FALSE)
-    AND COALESCE("t1"."is_appointment", FALSE)
-    AND COALESCE("t1"."wait_minutes" IS NOT NULL, FALSE)
-    AND NOT (
-      COALESCE("t1"."is_cancelled", FALSE)
-    )) AS DOUBLE) AS "t0",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."visit_type" = 'outpatient', FALSE)
-    AND COALESCE("t1"."is_appointment", FALSE)
-    AND COALESCE("t1"."wait_minutes" IS NOT NULL, FALSE)
-    AND NOT (
-      COALESCE("t1"."is_cancelled", FALSE)
-    )) AS "t1"
+  CAST(SUM(
+    CASE
+      WHEN COALESCE("t1"."visit_type" = 'outpatient', FALSE)
+      AND COALESCE("t1"."is_appointment", FALSE)
+      AND COALESCE("t1"."wait_minutes" IS NOT NULL, FALSE)
+      AND NOT (
+        COALESCE("t1"."is_cancelled", FALSE)
+      )
+      THEN CAST("t1"."wait_minutes" AS DECIMAL(38, 9))
+      ELSE CAST(NULL AS DECIMAL(38, 9))
+    END
+  ) AS DOUBLE) AS "t0",
+  SUM(
+    CASE
+      WHEN COALESCE("t1"."visit_type" = 'outpatient', FALSE)
+      AND COALESCE("t1"."is_appointment", FALSE)
+      AND COALESCE("t1"."wait_minutes" IS NOT NULL, FALSE)
+      AND NOT (
+        COALESCE("t1"."is_cancelled", FALSE)
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t1"
 FROM (
   SELECT
     *

@@ -6,11 +6,16 @@ SELECT
   "t1"."dept_id" AS "department",
   EXTRACT(year FROM "t1"."visit_time") AS "_y",
   EXTRACT(month FROM "t1"."visit_time") AS "_m",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."visit_type" = 'outpatient', FALSE)
-    AND NOT (
-      COALESCE("t1"."is_cancelled", FALSE)
-    )) AS "t0"
+  SUM(
+    CASE
+      WHEN COALESCE("t1"."visit_type" = 'outpatient', FALSE)
+      AND NOT (
+        COALESCE("t1"."is_cancelled", FALSE)
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t0"
 FROM (
   SELECT
     *

@@ -7,19 +7,29 @@ SELECT
   "t1"."dept_id" AS "department",
   EXTRACT(year FROM "t1"."visit_time") AS "_y",
   EXTRACT(month FROM "t1"."visit_time") AS "_m",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."visit_type" = 'outpatient', FALSE)
-    AND COALESCE("t1"."n_prescribed_drugs" > 0, FALSE)
-    AND COALESCE("t1"."has_essential_drug_prescription", FALSE)
-    AND NOT (
-      COALESCE("t1"."is_cancelled", FALSE)
-    )) AS "t0",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."visit_type" = 'outpatient', FALSE)
-    AND COALESCE("t1"."n_prescribed_drugs" > 0, FALSE)
-    AND NOT (
-      COALESCE("t1"."is_cancelled", FALSE)
-    )) AS "t1"
+  SUM(
+    CASE
+      WHEN COALESCE("t1"."visit_type" = 'outpatient', FALSE)
+      AND COALESCE("t1"."n_prescribed_drugs" > 0, FALSE)
+      AND COALESCE("t1"."has_essential_drug_prescription", FALSE)
+      AND NOT (
+        COALESCE("t1"."is_cancelled", FALSE)
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t0",
+  SUM(
+    CASE
+      WHEN COALESCE("t1"."visit_type" = 'outpatient', FALSE)
+      AND COALESCE("t1"."n_prescribed_drugs" > 0, FALSE)
+      AND NOT (
+        COALESCE("t1"."is_cancelled", FALSE)
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t1"
 FROM (
   SELECT
     *

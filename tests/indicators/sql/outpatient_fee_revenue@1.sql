@@ -6,10 +6,15 @@ SELECT
   "t1"."dept_id" AS "department",
   EXTRACT(year FROM "t1"."visit_time") AS "_y",
   EXTRACT(month FROM "t1"."visit_time") AS "_m",
-  CAST(SUM("t1"."total_fee") FILTER(WHERE
-    NOT (
-      COALESCE("t1"."is_cancelled", FALSE)
-    )) AS DOUBLE) AS "t0"
+  CAST(SUM(
+    CASE
+      WHEN NOT (
+        COALESCE("t1"."is_cancelled", FALSE)
+      )
+      THEN "t1"."total_fee"
+      ELSE CAST(NULL AS DECIMAL(18, 2))
+    END
+  ) AS DOUBLE) AS "t0"
 FROM (
   SELECT
     *

@@ -7,16 +7,26 @@ SELECT
   "t1"."dept_id" AS "department",
   EXTRACT(year FROM "t1"."visit_time") AS "_y",
   EXTRACT(month FROM "t1"."visit_time") AS "_m",
-  CAST(SUM("t1"."drug_fee") FILTER(WHERE
-    COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
-    AND NOT (
-      COALESCE("t1"."is_cancelled", FALSE)
-    )) AS DOUBLE) AS "t0",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
-    AND NOT (
-      COALESCE("t1"."is_cancelled", FALSE)
-    )) AS "t1"
+  CAST(SUM(
+    CASE
+      WHEN COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
+      AND NOT (
+        COALESCE("t1"."is_cancelled", FALSE)
+      )
+      THEN "t1"."drug_fee"
+      ELSE CAST(NULL AS DECIMAL(18, 2))
+    END
+  ) AS DOUBLE) AS "t0",
+  SUM(
+    CASE
+      WHEN COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
+      AND NOT (
+        COALESCE("t1"."is_cancelled", FALSE)
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t1"
 FROM (
   SELECT
     *
@@ -38,16 +48,26 @@ SELECT
   "t1"."dept_id" AS "department",
   EXTRACT(year FROM "t1"."visit_time") AS "_y",
   EXTRACT(month FROM "t1"."visit_time") AS "_m",
-  CAST(SUM("t1"."drug_fee") FILTER(WHERE
-    COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
-    AND NOT (
-      COALESCE("t1"."is_cancelled", FALSE)
-    )) AS DOUBLE) AS "t0",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
-    AND NOT (
-      COALESCE("t1"."is_cancelled", FALSE)
-    )) AS "t1"
+  CAST(SUM(
+    CASE
+      WHEN COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
+      AND NOT (
+        COALESCE("t1"."is_cancelled", FALSE)
+      )
+      THEN "t1"."drug_fee"
+      ELSE CAST(NULL AS DECIMAL(18, 2))
+    END
+  ) AS DOUBLE) AS "t0",
+  SUM(
+    CASE
+      WHEN COALESCE("t1"."visit_type" IN ('outpatient', 'emergency'), FALSE)
+      AND NOT (
+        COALESCE("t1"."is_cancelled", FALSE)
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t1"
 FROM (
   SELECT
     *

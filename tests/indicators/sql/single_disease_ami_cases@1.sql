@@ -6,14 +6,19 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  COUNT(*) FILTER(WHERE
-    COALESCE(
-      (
-        "t1"."principal_diagnosis_code" IS NOT NULL
+  SUM(
+    CASE
+      WHEN COALESCE(
+        (
+          "t1"."principal_diagnosis_code" IS NOT NULL
+        )
+        AND COALESCE(FALSE OR STARTS_WITH("t1"."principal_diagnosis_code", 'I21'), FALSE),
+        FALSE
       )
-      AND COALESCE(FALSE OR STARTS_WITH("t1"."principal_diagnosis_code", 'I21'), FALSE),
-      FALSE
-    )) AS "t0"
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t0"
 FROM (
   SELECT
     *

@@ -7,10 +7,20 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  CAST(SUM("t1"."total_cost") FILTER(WHERE
-    COALESCE(STARTS_WITH("t1"."principal_procedure_code", '36.1'), FALSE)) AS DOUBLE) AS "t0",
-  COUNT(*) FILTER(WHERE
-    COALESCE(STARTS_WITH("t1"."principal_procedure_code", '36.1'), FALSE)) AS "t1"
+  CAST(SUM(
+    CASE
+      WHEN COALESCE(STARTS_WITH("t1"."principal_procedure_code", '36.1'), FALSE)
+      THEN "t1"."total_cost"
+      ELSE CAST(NULL AS DECIMAL(18, 2))
+    END
+  ) AS DOUBLE) AS "t0",
+  SUM(
+    CASE
+      WHEN COALESCE(STARTS_WITH("t1"."principal_procedure_code", '36.1'), FALSE)
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t1"
 FROM (
   SELECT
     *

@@ -6,28 +6,33 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  COUNT(*) FILTER(WHERE
-    COALESCE(
-      (
-        "t1"."principal_diagnosis_code" IS NOT NULL
-      )
-      AND COALESCE(FALSE OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63'), FALSE)
-      AND NOT (
+  SUM(
+    CASE
+      WHEN COALESCE(
         (
           "t1"."principal_diagnosis_code" IS NOT NULL
         )
-        AND COALESCE(
-          FALSE
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.301')
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.302')
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.401')
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.801')
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.802'),
-          FALSE
-        )
-      ),
-      FALSE
-    )) AS "t0"
+        AND COALESCE(FALSE OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63'), FALSE)
+        AND NOT (
+          (
+            "t1"."principal_diagnosis_code" IS NOT NULL
+          )
+          AND COALESCE(
+            FALSE
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.301')
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.302')
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.401')
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.801')
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.802'),
+            FALSE
+          )
+        ),
+        FALSE
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t0"
 FROM (
   SELECT
     *

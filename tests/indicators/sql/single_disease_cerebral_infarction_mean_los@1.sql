@@ -7,56 +7,66 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  SUM("t1"."los_days") FILTER(WHERE
-    COALESCE(
-      (
-        "t1"."principal_diagnosis_code" IS NOT NULL
-      )
-      AND COALESCE(FALSE OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63'), FALSE),
-      FALSE
-    )
-    AND NOT (
-      COALESCE(
+  SUM(
+    CASE
+      WHEN COALESCE(
         (
           "t1"."principal_diagnosis_code" IS NOT NULL
         )
-        AND COALESCE(
-          FALSE
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.301')
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.302')
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.401')
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.801')
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.802'),
-          FALSE
-        ),
+        AND COALESCE(FALSE OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63'), FALSE),
         FALSE
       )
-    )) AS "t0",
-  COUNT(*) FILTER(WHERE
-    COALESCE(
-      (
-        "t1"."principal_diagnosis_code" IS NOT NULL
+      AND NOT (
+        COALESCE(
+          (
+            "t1"."principal_diagnosis_code" IS NOT NULL
+          )
+          AND COALESCE(
+            FALSE
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.301')
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.302')
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.401')
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.801')
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.802'),
+            FALSE
+          ),
+          FALSE
+        )
       )
-      AND COALESCE(FALSE OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63'), FALSE),
-      FALSE
-    )
-    AND NOT (
-      COALESCE(
+      THEN "t1"."los_days"
+      ELSE CAST(NULL AS INT)
+    END
+  ) AS "t0",
+  SUM(
+    CASE
+      WHEN COALESCE(
         (
           "t1"."principal_diagnosis_code" IS NOT NULL
         )
-        AND COALESCE(
-          FALSE
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.301')
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.302')
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.401')
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.801')
-          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.802'),
-          FALSE
-        ),
+        AND COALESCE(FALSE OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63'), FALSE),
         FALSE
       )
-    )) AS "t1"
+      AND NOT (
+        COALESCE(
+          (
+            "t1"."principal_diagnosis_code" IS NOT NULL
+          )
+          AND COALESCE(
+            FALSE
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.301')
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.302')
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.401')
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.801')
+            OR STARTS_WITH("t1"."principal_diagnosis_code", 'I63.802'),
+            FALSE
+          ),
+          FALSE
+        )
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t1"
 FROM (
   SELECT
     *

@@ -7,36 +7,46 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  SUM("t1"."los_days") FILTER(WHERE
-    COALESCE(
-      (
-        "t1"."principal_diagnosis_code" IS NOT NULL
+  SUM(
+    CASE
+      WHEN COALESCE(
+        (
+          "t1"."principal_diagnosis_code" IS NOT NULL
+        )
+        AND COALESCE(
+          FALSE
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I11.0')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I13.0')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I13.2')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I50'),
+          FALSE
+        ),
+        FALSE
       )
-      AND COALESCE(
+      THEN "t1"."los_days"
+      ELSE CAST(NULL AS INT)
+    END
+  ) AS "t0",
+  SUM(
+    CASE
+      WHEN COALESCE(
+        (
+          "t1"."principal_diagnosis_code" IS NOT NULL
+        )
+        AND COALESCE(
+          FALSE
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I11.0')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I13.0')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I13.2')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'I50'),
+          FALSE
+        ),
         FALSE
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'I11.0')
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'I13.0')
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'I13.2')
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'I50'),
-        FALSE
-      ),
-      FALSE
-    )) AS "t0",
-  COUNT(*) FILTER(WHERE
-    COALESCE(
-      (
-        "t1"."principal_diagnosis_code" IS NOT NULL
       )
-      AND COALESCE(
-        FALSE
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'I11.0')
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'I13.0')
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'I13.2')
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'I50'),
-        FALSE
-      ),
-      FALSE
-    )) AS "t1"
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t1"
 FROM (
   SELECT
     *

@@ -6,12 +6,17 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  COUNT(*) FILTER(WHERE
-    COALESCE(
-      STARTS_WITH("t1"."principal_procedure_code", '81.51')
-      OR STARTS_WITH("t1"."principal_procedure_code", '81.52'),
-      FALSE
-    )) AS "t0"
+  SUM(
+    CASE
+      WHEN COALESCE(
+        STARTS_WITH("t1"."principal_procedure_code", '81.51')
+        OR STARTS_WITH("t1"."principal_procedure_code", '81.52'),
+        FALSE
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t0"
 FROM (
   SELECT
     *

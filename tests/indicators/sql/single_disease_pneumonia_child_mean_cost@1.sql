@@ -7,38 +7,48 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  CAST(SUM("t1"."total_cost") FILTER(WHERE
-    COALESCE(
-      (
-        "t1"."principal_diagnosis_code" IS NOT NULL
+  CAST(SUM(
+    CASE
+      WHEN COALESCE(
+        (
+          "t1"."principal_diagnosis_code" IS NOT NULL
+        )
+        AND COALESCE(
+          FALSE
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'J13')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'J14')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'J15')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'J18'),
+          FALSE
+        ),
+        FALSE
       )
-      AND COALESCE(
+      AND COALESCE("t1"."age_years" < 18, FALSE)
+      THEN "t1"."total_cost"
+      ELSE CAST(NULL AS DECIMAL(18, 2))
+    END
+  ) AS DOUBLE) AS "t0",
+  SUM(
+    CASE
+      WHEN COALESCE(
+        (
+          "t1"."principal_diagnosis_code" IS NOT NULL
+        )
+        AND COALESCE(
+          FALSE
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'J13')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'J14')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'J15')
+          OR STARTS_WITH("t1"."principal_diagnosis_code", 'J18'),
+          FALSE
+        ),
         FALSE
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'J13')
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'J14')
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'J15')
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'J18'),
-        FALSE
-      ),
-      FALSE
-    )
-    AND COALESCE("t1"."age_years" < 18, FALSE)) AS DOUBLE) AS "t0",
-  COUNT(*) FILTER(WHERE
-    COALESCE(
-      (
-        "t1"."principal_diagnosis_code" IS NOT NULL
       )
-      AND COALESCE(
-        FALSE
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'J13')
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'J14')
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'J15')
-        OR STARTS_WITH("t1"."principal_diagnosis_code", 'J18'),
-        FALSE
-      ),
-      FALSE
-    )
-    AND COALESCE("t1"."age_years" < 18, FALSE)) AS "t1"
+      AND COALESCE("t1"."age_years" < 18, FALSE)
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t1"
 FROM (
   SELECT
     *

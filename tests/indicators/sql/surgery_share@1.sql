@@ -7,8 +7,7 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."has_surgery", FALSE)) AS "t0",
+  SUM(CASE WHEN COALESCE("t1"."has_surgery", FALSE) THEN 1 ELSE 0 END) AS "t0",
   COUNT(*) AS "t1"
 FROM (
   SELECT

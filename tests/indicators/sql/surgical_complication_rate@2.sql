@@ -7,153 +7,163 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."has_elective_surgery", FALSE)
-    AND COALESCE("t1"."has_complication_not_poa", FALSE)
-    AND NOT (
-      COALESCE(
-        (
-          "t1"."principal_diagnosis_code" IS NOT NULL
-        )
-        AND COALESCE(
-          FALSE
-          OR (
-            (
-              LENGTH(
-                SUBSTRING(
-                  "t1"."principal_diagnosis_code",
-                  CASE
-                    WHEN (
-                      0 + 1
-                    ) >= 1
-                    THEN 0 + 1
-                    ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
-                  END,
-                  3
-                )
-              ) = 3
-            )
-            AND SUBSTRING(
-              "t1"."principal_diagnosis_code",
-              CASE
-                WHEN (
-                  0 + 1
-                ) >= 1
-                THEN 0 + 1
-                ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
-              END,
-              3
-            ) BETWEEN 'O00' AND 'O99'
+  SUM(
+    CASE
+      WHEN COALESCE("t1"."has_elective_surgery", FALSE)
+      AND COALESCE("t1"."has_complication_not_poa", FALSE)
+      AND NOT (
+        COALESCE(
+          (
+            "t1"."principal_diagnosis_code" IS NOT NULL
           )
-          OR (
-            (
-              LENGTH(
-                SUBSTRING(
-                  "t1"."principal_diagnosis_code",
-                  CASE
-                    WHEN (
-                      0 + 1
-                    ) >= 1
-                    THEN 0 + 1
-                    ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
-                  END,
-                  3
-                )
-              ) = 3
+          AND COALESCE(
+            FALSE
+            OR (
+              (
+                LENGTH(
+                  SUBSTRING(
+                    "t1"."principal_diagnosis_code",
+                    CASE
+                      WHEN (
+                        0 + 1
+                      ) >= 1
+                      THEN 0 + 1
+                      ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+                    END,
+                    3
+                  )
+                ) = 3
+              )
+              AND SUBSTRING(
+                "t1"."principal_diagnosis_code",
+                CASE
+                  WHEN (
+                    0 + 1
+                  ) >= 1
+                  THEN 0 + 1
+                  ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+                END,
+                3
+              ) BETWEEN 'O00' AND 'O99'
             )
-            AND SUBSTRING(
-              "t1"."principal_diagnosis_code",
-              CASE
-                WHEN (
-                  0 + 1
-                ) >= 1
-                THEN 0 + 1
-                ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
-              END,
-              3
-            ) BETWEEN 'P00' AND 'P96'
+            OR (
+              (
+                LENGTH(
+                  SUBSTRING(
+                    "t1"."principal_diagnosis_code",
+                    CASE
+                      WHEN (
+                        0 + 1
+                      ) >= 1
+                      THEN 0 + 1
+                      ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+                    END,
+                    3
+                  )
+                ) = 3
+              )
+              AND SUBSTRING(
+                "t1"."principal_diagnosis_code",
+                CASE
+                  WHEN (
+                    0 + 1
+                  ) >= 1
+                  THEN 0 + 1
+                  ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+                END,
+                3
+              ) BETWEEN 'P00' AND 'P96'
+            ),
+            FALSE
           ),
           FALSE
-        ),
-        FALSE
-      )
-    )
-    AND NOT (
-      COALESCE("t1"."is_newborn", FALSE)
-    )) AS "t0",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."has_elective_surgery", FALSE)
-    AND NOT (
-      COALESCE(
-        (
-          "t1"."principal_diagnosis_code" IS NOT NULL
         )
-        AND COALESCE(
-          FALSE
-          OR (
-            (
-              LENGTH(
-                SUBSTRING(
-                  "t1"."principal_diagnosis_code",
-                  CASE
-                    WHEN (
-                      0 + 1
-                    ) >= 1
-                    THEN 0 + 1
-                    ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
-                  END,
-                  3
-                )
-              ) = 3
-            )
-            AND SUBSTRING(
-              "t1"."principal_diagnosis_code",
-              CASE
-                WHEN (
-                  0 + 1
-                ) >= 1
-                THEN 0 + 1
-                ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
-              END,
-              3
-            ) BETWEEN 'O00' AND 'O99'
+      )
+      AND NOT (
+        COALESCE("t1"."is_newborn", FALSE)
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t0",
+  SUM(
+    CASE
+      WHEN COALESCE("t1"."has_elective_surgery", FALSE)
+      AND NOT (
+        COALESCE(
+          (
+            "t1"."principal_diagnosis_code" IS NOT NULL
           )
-          OR (
-            (
-              LENGTH(
-                SUBSTRING(
-                  "t1"."principal_diagnosis_code",
-                  CASE
-                    WHEN (
-                      0 + 1
-                    ) >= 1
-                    THEN 0 + 1
-                    ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
-                  END,
-                  3
-                )
-              ) = 3
+          AND COALESCE(
+            FALSE
+            OR (
+              (
+                LENGTH(
+                  SUBSTRING(
+                    "t1"."principal_diagnosis_code",
+                    CASE
+                      WHEN (
+                        0 + 1
+                      ) >= 1
+                      THEN 0 + 1
+                      ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+                    END,
+                    3
+                  )
+                ) = 3
+              )
+              AND SUBSTRING(
+                "t1"."principal_diagnosis_code",
+                CASE
+                  WHEN (
+                    0 + 1
+                  ) >= 1
+                  THEN 0 + 1
+                  ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+                END,
+                3
+              ) BETWEEN 'O00' AND 'O99'
             )
-            AND SUBSTRING(
-              "t1"."principal_diagnosis_code",
-              CASE
-                WHEN (
-                  0 + 1
-                ) >= 1
-                THEN 0 + 1
-                ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
-              END,
-              3
-            ) BETWEEN 'P00' AND 'P96'
+            OR (
+              (
+                LENGTH(
+                  SUBSTRING(
+                    "t1"."principal_diagnosis_code",
+                    CASE
+                      WHEN (
+                        0 + 1
+                      ) >= 1
+                      THEN 0 + 1
+                      ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+                    END,
+                    3
+                  )
+                ) = 3
+              )
+              AND SUBSTRING(
+                "t1"."principal_diagnosis_code",
+                CASE
+                  WHEN (
+                    0 + 1
+                  ) >= 1
+                  THEN 0 + 1
+                  ELSE 0 + 1 + LENGTH("t1"."principal_diagnosis_code")
+                END,
+                3
+              ) BETWEEN 'P00' AND 'P96'
+            ),
+            FALSE
           ),
           FALSE
-        ),
-        FALSE
+        )
       )
-    )
-    AND NOT (
-      COALESCE("t1"."is_newborn", FALSE)
-    )) AS "t1"
+      AND NOT (
+        COALESCE("t1"."is_newborn", FALSE)
+      )
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t1"
 FROM (
   SELECT
     *

@@ -7,8 +7,13 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  SUM("t1"."los_days") FILTER(WHERE
-    COALESCE("t1"."drg_expected_los" IS NOT NULL, FALSE)) AS "t0",
+  SUM(
+    CASE
+      WHEN COALESCE("t1"."drg_expected_los" IS NOT NULL, FALSE)
+      THEN "t1"."los_days"
+      ELSE CAST(NULL AS INT)
+    END
+  ) AS "t0",
   CAST(SUM(CAST("t1"."drg_expected_los" AS DECIMAL(38, 9))) AS DOUBLE) AS "t1"
 FROM (
   SELECT

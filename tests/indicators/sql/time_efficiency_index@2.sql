@@ -8,15 +8,17 @@ SELECT
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
   CAST(SUM(
-    CAST(CASE
-      WHEN "t1"."drg_expected_los" > 0
-      THEN "t1"."los_days" / "t1"."drg_expected_los"
-      ELSE 0
-    END AS DECIMAL(38, 9))
-  ) FILTER(WHERE
-    COALESCE("t1"."drg_expected_los" > 0, FALSE)) AS DOUBLE) AS "t0",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."drg_expected_los" > 0, FALSE)) AS "t1"
+    CASE
+      WHEN COALESCE("t1"."drg_expected_los" > 0, FALSE)
+      THEN CAST(CASE
+        WHEN "t1"."drg_expected_los" > 0
+        THEN "t1"."los_days" / "t1"."drg_expected_los"
+        ELSE 0
+      END AS DECIMAL(38, 9))
+      ELSE CAST(NULL AS DECIMAL(38, 9))
+    END
+  ) AS DOUBLE) AS "t0",
+  SUM(CASE WHEN COALESCE("t1"."drg_expected_los" > 0, FALSE) THEN 1 ELSE 0 END) AS "t1"
 FROM (
   SELECT
     *

@@ -6,9 +6,14 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."is_unplanned_readmission", FALSE)
-    AND COALESCE("t1"."readmission_gap_days" BETWEEN 2 AND 15, FALSE)) AS "t0"
+  SUM(
+    CASE
+      WHEN COALESCE("t1"."is_unplanned_readmission", FALSE)
+      AND COALESCE("t1"."readmission_gap_days" BETWEEN 2 AND 15, FALSE)
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t0"
 FROM (
   SELECT
     *

@@ -7,11 +7,15 @@ SELECT
   "t1"."discharge_dept_id" AS "department",
   EXTRACT(year FROM "t1"."discharge_time") AS "_y",
   EXTRACT(month FROM "t1"."discharge_time") AS "_m",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."has_surgery", FALSE)
-    AND COALESCE("t1"."has_unplanned_reoperation_48h", FALSE)) AS "t0",
-  COUNT(*) FILTER(WHERE
-    COALESCE("t1"."has_surgery", FALSE)) AS "t1"
+  SUM(
+    CASE
+      WHEN COALESCE("t1"."has_surgery", FALSE)
+      AND COALESCE("t1"."has_unplanned_reoperation_48h", FALSE)
+      THEN 1
+      ELSE 0
+    END
+  ) AS "t0",
+  SUM(CASE WHEN COALESCE("t1"."has_surgery", FALSE) THEN 1 ELSE 0 END) AS "t1"
 FROM (
   SELECT
     *
