@@ -31,7 +31,8 @@ Tertiary 2024 edition, period 2025 (prior 2024):
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -238,3 +239,43 @@ def test_one_engine_call_per_question(monkeypatch: pytest.MonkeyPatch, catalog: 
 def test_the_period_must_be_a_year(catalog: Catalog, tertiary: Edition) -> None:
     with pytest.raises(IndicatorError, match=r"^period '2025-03' is not a year \(YYYY\)"):
         compute_edition(catalog, tertiary, _source(), period="2025-03")
+
+
+def test_a_fact_without_departments_skips_the_department_breakdown(catalog: Catalog,
+                                                                   tertiary: Edition) -> None:
+    """procurement_fact is per institution and month: its items get institution values and a
+    monthly trend but no department rows (never a crash, never a row with a null department);
+    exam_fact is cut by the ordering department.
+
+    Item 21 (vbp_drug_use_share), H1: 2025 A (winner) 80 + A2 (same generic) 20 -> 80/100 = 80 %;
+    2024: 10/(10 + 30) = 25 %: change +55, +220 %. Months: 2025-01 80/80 = 100 %, 2025-03
+    0/20 = 0 %. Item 11 (large_equipment_positive_rate), H1 2025: SUR 1 positive of 2 CT = 50 %,
+    MED 1 of 1 MR = 100 %, all 2/3.
+    """
+    def item(number: str, ref: str) -> Any:
+        return dataclasses.replace(tertiary.items[0], item=number, indicator=ref, missing=None,
+                                   national_reference=None)
+
+    chosen = dataclasses.replace(tertiary, items=(
+        item("11", "large_equipment_positive_rate@1"), item("21", "vbp_drug_use_share@1")))
+    bought = [("2025-01-01", "A", True, 80.0), ("2025-03-01", "A2", False, 20.0),
+              ("2024-06-01", "A", True, 10.0), ("2024-06-01", "A2", False, 30.0)]
+    exams = [("E1", "SUR", True), ("E2", "SUR", False), ("E3", "MED", True)]
+    source = {**_source(),
+              "procurement_fact": fact_memtable("procurement_fact", [
+                  {"institution_id": "H1", "month": date.fromisoformat(m), "drug_code": code,
+                   "is_vbp": vbp, "generic_has_vbp": True, "quantity": qty}
+                  for m, code, vbp, qty in bought]),
+              "exam_fact": fact_memtable("exam_fact", [
+                  {"institution_id": "H1", "exam_id": e, "order_time": "2025-05-05T08:00:00",
+                   "ordering_dept_id": dept, "is_large_equipment": True, "has_result": True,
+                   "is_positive": positive} for e, dept, positive in exams])}
+    out = compute_edition(catalog, chosen, source, period="2025", reported=REPORTED)
+    assert _numbers(_row(out, "21", "H1")) == [80.0, 25.0, 55.0, 220.0]
+    assert round(float(_row(out, "11", "H1")["value"]), 4) == 66.6667
+    deps = out.departments
+    assert "21" not in set(deps["item"])
+    assert deps[deps["item"] == "11"][["department", "value"]].values.tolist() == [
+        ["MED", 100.0], ["SUR", 50.0]]
+    trend = out.trend[out.trend["item"] == "21"]
+    assert trend[["period", "value"]].values.tolist() == [["2025-01", 100.0], ["2025-03", 0.0]]
