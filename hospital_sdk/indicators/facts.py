@@ -160,7 +160,7 @@ FACTS: Mapping[str, Fact] = MappingProxyType({f.name: f for f in (
     Fact("procurement_fact", "drug-month", "month",
          MappingProxyType({"institution": "institution_id"}),
          ("institution_id", "month", "drug_code"),
-         ("generic_name", "is_essential", "is_vbp", "generic_has_vbp", "quantity", "amount")),
+         ("generic_item", "is_essential", "is_vbp", "generic_has_vbp", "quantity", "amount")),
 )})
 """Every fact by name."""
 
