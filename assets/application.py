@@ -37,7 +37,7 @@ GROUP = "application"
 KEYS = {name: dg.AssetKey([GROUP, name])
         for name in ("quality_scorecard", "activity_report", "indicator_value",
                      "assessment_report")}
-FACTS_READ = ("stay_fact", "procedure_fact", "visit_fact")
+FACTS_READ = ("stay_fact", "procedure_fact", "visit_fact", "exam_fact", "procurement_fact")
 
 
 def _files_metadata(files: list) -> dict[str, object]:  # type: ignore[type-arg]

@@ -12,6 +12,8 @@ table                grain                                             period co
 ``procedure_fact``   one row per procedure of those stays              ``discharge_time``
 ``visit_fact``       one row per outpatient/ED/health-check visit      ``visit_time``
 ``drg_risk``         one row per DRG group (all months)                —
+``exam_fact``        one row per examination ordered in the month      ``order_time``
+``procurement_fact`` one row per institution × drug received           ``month`` (DATE)
 ``department_month`` one row per institution × campus × department     ``month`` (DATE)
 ==================== ================================================= ====================
 
@@ -40,14 +42,18 @@ from types import MappingProxyType
 import ibis.expr.types as ir
 
 from hospital_sdk.aggregated import drg_risk as _drg_risk
+from hospital_sdk.aggregated import exams as _exams
 from hospital_sdk.aggregated import procedures as _procedures
+from hospital_sdk.aggregated import procurement as _procurement
 from hospital_sdk.aggregated import stays as _stays
 from hospital_sdk.aggregated import summaries as _summaries
 from hospital_sdk.aggregated import visits as _visits
 from hospital_sdk.aggregated.doses import ddd_count
 from hospital_sdk.aggregated.drg_risk import build_drg_risk
+from hospital_sdk.aggregated.exams import build_exam_fact
 from hospital_sdk.aggregated.inputs import cleaned_memtable, cleaned_schema
 from hospital_sdk.aggregated.procedures import SURGERY_CATEGORIES, build_procedure_fact
+from hospital_sdk.aggregated.procurement import build_procurement_fact
 from hospital_sdk.aggregated.stays import build_stay_fact
 from hospital_sdk.aggregated.summaries import build_department_month
 from hospital_sdk.aggregated.value_sets import CodeList, load_code_list, surgical_complications
@@ -56,9 +62,9 @@ from hospital_sdk.errors import ContractError
 
 __all__ = [
     "AGGREGATED_TABLES", "AggregatedTable", "CodeList", "SURGERY_CATEGORIES",
-    "build_department_month", "build_drg_risk", "build_procedure_fact", "build_stay_fact",
-    "build_visit_fact", "cleaned_memtable", "cleaned_schema", "ddd_count", "load_code_list",
-    "surgical_complications",
+    "build_department_month", "build_drg_risk", "build_exam_fact", "build_procedure_fact",
+    "build_procurement_fact", "build_stay_fact", "build_visit_fact", "cleaned_memtable",
+    "cleaned_schema", "ddd_count", "load_code_list", "surgical_complications",
 ]
 
 Build = Callable[[Mapping[str, ir.Table], str | None], ir.Table]
@@ -132,6 +138,14 @@ def _visit_fact(inputs: Mapping[str, ir.Table], month: str | None) -> ir.Table:
     return build_visit_fact(inputs, _month("visit_fact", month))
 
 
+def _exam_fact(inputs: Mapping[str, ir.Table], month: str | None) -> ir.Table:
+    return build_exam_fact(inputs, _month("exam_fact", month))
+
+
+def _procurement_fact(inputs: Mapping[str, ir.Table], month: str | None) -> ir.Table:
+    return build_procurement_fact(inputs, _month("procurement_fact", month))
+
+
 def _drg_risk_table(inputs: Mapping[str, ir.Table], month: str | None) -> ir.Table:
     return build_drg_risk(inputs)
 
@@ -175,5 +189,17 @@ AGGREGATED_TABLES: Mapping[str, AggregatedTable] = MappingProxyType({t.name: t f
         "bed-days, costs, antibiotic DDDs, outpatient and emergency visits, waits",
         "每机构、院区、科室、月一行：出院人次及各标志、床日、费用、抗菌药物DDD、门急诊人次、候诊",
         (), ("stay_fact", "visit_fact"), _department_month),
+    AggregatedTable(
+        "exam_fact", _exams.EXAM_KEYS, "order_time",
+        "One row per examination ordered in the month: ordering department, setting, "
+        "equipment type, large-equipment flag (CT, MR, DSA, SPECT, PET-CT) and positive result",
+        "每次检查一行（按申请月份）：申请科室、就诊场景、设备类型、大型医用设备标志及阳性结果",
+        tuple(_exams.NEEDS), (), _exam_fact),
+    AggregatedTable(
+        "procurement_fact", _procurement.PROCUREMENT_KEYS, "month",
+        "One row per institution, month and drug received, with the catalog's essential-medicine "
+        "and VBP flags, whether the generic name has a VBP winner, quantity and amount",
+        "每机构、月、药品一行（采购入库）：基本药物及集采中标标志、同通用名是否有中标药品、数量及金额",
+        tuple(_procurement.NEEDS), (), _procurement_fact),
 )})
 """Every aggregated table by name, in build order (dependencies first)."""

@@ -45,7 +45,7 @@ __all__ = ["MAPPED_CODE_COLUMNS", "Needs", "STAY_CHILD_TABLES", "cleaned_memtabl
 
 MAPPED_CODE_COLUMNS: Mapping[str, str] = {
     "medication_order": "drug_code", "charge_line": "item_code", "lab_order": "test_code",
-    "exam": "exam_item_code"}
+    "exam": "exam_item_code", "drug_procurement": "drug_code"}
 """Code columns holding the *standard* code in the cleaned layer (the local one in
 ``<col>_local``)."""
 

@@ -2,8 +2,8 @@
 
 For an indicator computed from facts, :func:`cases` returns one row per record of each fact it
 reads, in the period (and the dimension cells asked for), with whether the record counts in the
-numerator and in the denominator, what it contributes (1 for a count, the value for a sum), and
-the reason it is in or out:
+numerator and in the denominator, what it contributes (1 for a count, the value for a sum, null
+for a distinct count), and the reason it is in or out:
 
 * ``in numerator and denominator``
 * ``in denominator only: not <numerator condition>``
@@ -159,6 +159,17 @@ def _submissions(ind: Indicator, source: Any, period: Period,
     return frame.drop(columns=["source_sha256"]).reset_index(drop=True)
 
 
+def _contribution(measure: Any, t: ir.Table, value_sets: Mapping[str, Any]) -> ir.Value:
+    """What one record adds to ``measure``: 1 for a count, its value for a sum, min or max;
+    null for a distinct count, where a record adds 1 only if its value was not seen before (and
+    the value may be text: ``generic_item``, a patient id that is never shown)."""
+    if measure.aggregation == "count":
+        return ibis.literal(1.0)
+    if measure.aggregation == "count_distinct":
+        return ibis.null("float64")
+    return measure.expression.resolve(t, value_sets).cast("float64")
+
+
 def _records(catalog: Catalog, source: Any, fact_name: str, time_field: str, period: Period,
              sides: list[_Side], where: Mapping[str, Any], include_out: bool,
              limit: int | None) -> pd.DataFrame:
@@ -184,8 +195,7 @@ def _records(catalog: Catalog, source: Any, fact_name: str, time_field: str, per
         for i, x in enumerate(side.term.exclusions):
             columns[f"{prefix}x{i}"] = x.where.resolve(t, value_sets).fill_null(False)
         measure = catalog.measure(side.term.measure)
-        columns[f"{role}_value"] = (ibis.literal(1.0) if measure.aggregation == "count" else
-                                    measure.expression.resolve(t, value_sets).cast("float64"))
+        columns[f"{role}_value"] = _contribution(measure, t, value_sets)
     query = t.select(**columns).order_by(list(fact.keys))
     if limit is not None:
         query = query.limit(limit)

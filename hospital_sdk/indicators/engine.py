@@ -177,6 +177,8 @@ class Plan:
         self.batches: dict[tuple[Any, ...], Batch] = {}
         self._frames: dict[tuple[Any, ...], pd.DataFrame] = {}
         self._values: dict[tuple[Any, ...], pd.DataFrame] = {}
+        self.unavailable: dict[str, str] = {}
+        """Facts the source does not hold -> why (filled by :meth:`run`)."""
 
     def _resolve(self, ref: str) -> Indicator | Measure:
         """A composite's part: bare ids in the version in force in the period's last year."""
@@ -246,10 +248,18 @@ class Plan:
 
     # -- running ------------------------------------------------------------------------------
     def run(self, source: Any) -> None:
-        """Execute every batch (one query each)."""
+        """Execute every batch (one query each). A fact the source does not hold (a lakehouse
+        built before the fact existed) leaves the indicators reading it not computable, with
+        the reason, instead of failing the others."""
         for key, batch in self.batches.items():
-            frame = batch.query(self.catalog, source).execute()
-            self._frames[key] = self._label(frame, key[2])
+            if batch.fact in self.unavailable:
+                continue
+            try:
+                query = batch.query(self.catalog, source)
+            except IndicatorError as exc:
+                self.unavailable[batch.fact] = str(exc)
+                continue
+            self._frames[key] = self._label(query.execute(), key[2])
 
     def _label(self, frame: pd.DataFrame, shift: int) -> pd.DataFrame:
         frame = frame.copy()
@@ -297,7 +307,11 @@ class Plan:
         dims = self.dims_of(node) if dims is None else dims
         memo = (node.id if isinstance(node, Measure) else node.key, shift, dims)
         if memo not in self._values:
-            self._values[memo] = self._value(node, shift, dims)
+            lacking = sorted(self.facts_of(node) & set(self.unavailable))
+            self._values[memo] = (self._value(node, shift, dims) if not lacking else pd.DataFrame(
+                [{**{d: None for d in dims}, "period": self.period.label, "numerator": np.nan,
+                  "denominator": np.nan, "value": np.nan, "status": "not_computable",
+                  "reason": self.unavailable[lacking[0]]}]))
         return self._values[memo]
 
     def _value(self, node: Indicator | Measure, shift: int,

@@ -18,7 +18,14 @@ fact                      one row is       time field       department        do
 ``stay_fact``             an admission     discharge_time   discharge_dept_id attending
 ``procedure_fact``        a procedure      discharge_time   discharge_dept_id surgeon
 ``visit_fact``            a visit          visit_time       dept_id           doctor_id
+``exam_fact``             an examination   order_time       ordering_dept_id  —
+``procurement_fact``      a drug received  month (DATE)     —                 —
+                          in a month
 ========================= ================ ================ ================= ============
+
+``procurement_fact`` is reported per institution and month: it has no campus and no department,
+so an indicator over it is cut by institution and time only (the engine leaves other requested
+dimensions out of its rows and says so in ``cut``).
 
 Nothing here is DuckDB-specific: a fact is read by name from any source that holds the
 aggregated layer (:func:`fact_table`).
@@ -75,7 +82,8 @@ class Fact:
     name
         Table name in the aggregated layer.
     unit
-        What one row counts: ``admission``, ``procedure`` or ``visit``.
+        What one row counts: ``admission``, ``procedure``, ``visit``, ``examination`` or
+        ``drug-month`` (one drug received by an institution in a month).
     time_field
         The timestamp that places a row in a period.
     dimensions
@@ -144,6 +152,15 @@ FACTS: Mapping[str, Fact] = MappingProxyType({f.name: f for f in (
                            "payer": "payer", "visit_type": "visit_type"}),
          ("institution_id", "visit_id"),
          ("dept_id", "visit_type", "visit_time")),
+    Fact("exam_fact", "examination", "order_time",
+         MappingProxyType({**_COMMON, "department": "ordering_dept_id"}),
+         ("institution_id", "exam_id"),
+         ("ordering_dept_id", "setting", "equipment_type", "exam_item_code", "order_time",
+          "is_positive")),
+    Fact("procurement_fact", "drug-month", "month",
+         MappingProxyType({"institution": "institution_id"}),
+         ("institution_id", "month", "drug_code"),
+         ("generic_item", "is_essential", "is_vbp", "generic_has_vbp", "quantity", "amount")),
 )})
 """Every fact by name."""
 

@@ -46,7 +46,9 @@ from types import MappingProxyType
 import pandas as pd
 
 from hospital_sdk.aggregated import drg_risk as _drg_risk
+from hospital_sdk.aggregated import exams as _exams
 from hospital_sdk.aggregated import procedures as _procedures
+from hospital_sdk.aggregated import procurement as _procurement
 from hospital_sdk.aggregated import stays as _stays
 from hospital_sdk.aggregated import visits as _visits
 from hospital_sdk.aggregated.inputs import Needs
@@ -68,14 +70,16 @@ LINEAGE_COLUMNS: tuple[str, ...] = ("layer", "table", "column", "used_for")
 
 MAIN_TABLE: Mapping[str, str] = MappingProxyType({
     "stay_fact": "inpatient_stay", "procedure_fact": "stay_procedure",
-    "visit_fact": "outpatient_visit"})
+    "visit_fact": "outpatient_visit",
+    "exam_fact": "exam", "procurement_fact": "drug_procurement"})
 """The cleaned table one row of each fact comes from (its pass-through columns' table)."""
 
 BUILDER_NEEDS: Mapping[str, Needs] = MappingProxyType({
     "stay_fact": {**_stays.NEEDS, "inpatient_stay": tuple(dict.fromkeys(
         (*_stays.NEEDS["inpatient_stay"], *_drg_risk.NEEDS["inpatient_stay"])))},
     "procedure_fact": _procedures.NEEDS,
-    "visit_fact": _visits.NEEDS})
+    "visit_fact": _visits.NEEDS,
+    "exam_fact": _exams.NEEDS, "procurement_fact": _procurement.NEEDS})
 """The cleaned columns each fact's builder reads (``stay_fact`` with the ``drg_risk`` table it
 uses)."""
 
@@ -188,6 +192,24 @@ DERIVED_FROM: Mapping[tuple[str, str], _Source] = MappingProxyType({
     + _of("charge_line", "item_code") + _of("consumable_catalog", "is_key_monitored"),
     ("visit_fact", "has_reviewed_prescription"): _of("medication_order", "setting", "order_time",
                                                      "is_reviewed"),
+    # exam_fact (hospital_sdk.aggregated.exams)
+    ("exam_fact", "campus_id"): _of("exam", "ordering_dept_id")
+    + _of("department", "campus_id", "valid_from"),
+    ("exam_fact", "is_large_equipment"): _of("exam", "equipment_type"),
+    ("exam_fact", "is_performed"): _of("exam", "exam_time"),
+    ("exam_fact", "has_result"): _of("exam", "is_positive"),
+    ("exam_fact", "report_hours"): _of("exam", "exam_time", "report_time"),
+    # procurement_fact (hospital_sdk.aggregated.procurement): rows summed per standard code
+    ("procurement_fact", "drug_code"): _of("drug_procurement", "drug_code", "drug_code_local"),
+    ("procurement_fact", "is_mapped"): _of("drug_procurement", "drug_code"),
+    ("procurement_fact", "is_in_catalog"): _of("drug_procurement", "drug_code")
+    + _of("drug_catalog", "is_essential"),
+    **{("procurement_fact", c): _of("drug_procurement", "drug_code")
+       + _of("drug_catalog", c, "valid_from") for c in ("generic_name", "is_essential", "is_vbp")},
+    ("procurement_fact", "generic_item"): _of("drug_procurement", "drug_code", "drug_code_local")
+    + _of("drug_catalog", "generic_name", "valid_from"),
+    ("procurement_fact", "generic_has_vbp"): _of("drug_procurement", "drug_code")
+    + _of("drug_catalog", "generic_name", "is_vbp", "valid_from"),
 })
 """Fact columns that are not copied from their main table -> the cleaned ``(table, column)``
 pairs they are computed from (see the module docstring for what is listed)."""

@@ -15,7 +15,7 @@ Examples
 >>> print(problems[0])
 m.yaml: discharges: measures.discharges.agregation: unknown key (did you mean 'aggregation'?)
 >>> json_schema(MEASURE_FILE)["properties"]["fact"]["enum"]
-['stay_fact', 'procedure_fact', 'visit_fact']
+['stay_fact', 'procedure_fact', 'visit_fact', 'exam_fact', 'procurement_fact']
 """
 
 from __future__ import annotations

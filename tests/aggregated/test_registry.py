@@ -14,7 +14,7 @@ from tests.aggregated.conftest import MONTH
 
 def test_declarations() -> None:
     assert list(AGGREGATED_TABLES) == ["drg_risk", "stay_fact", "procedure_fact", "visit_fact",
-                                       "department_month"]
+                                       "department_month", "exam_fact", "procurement_fact"]
     for name, spec in AGGREGATED_TABLES.items():
         assert spec.name == name and spec.description_en and spec.description_zh
         assert all(t in CONTRACT.table_names for t in spec.reads)
@@ -26,6 +26,9 @@ def test_declarations() -> None:
     assert AGGREGATED_TABLES["department_month"].uses == ("stay_fact", "visit_fact")
     assert set(AGGREGATED_TABLES["procedure_fact"].reads) == {
         "inpatient_stay", "stay_procedure", "procedure_catalog"}
+    assert set(AGGREGATED_TABLES["exam_fact"].reads) == {"exam", "department"}
+    assert set(AGGREGATED_TABLES["procurement_fact"].reads) == {"drug_procurement",
+                                                                "drug_catalog"}
 
 
 def test_registry_is_read_only_and_grain_required() -> None:
@@ -38,6 +41,8 @@ def test_registry_is_read_only_and_grain_required() -> None:
 def test_uniform_build_and_declared_grain(inputs: dict[str, ir.Table]) -> None:
     # the hand-made month lacks visits: give an empty cleaned visit table
     inputs["outpatient_visit"] = cleaned_memtable("outpatient_visit")
+    for name in ("exam", "department", "drug_procurement"):  # nor examinations, procurement
+        inputs[name] = cleaned_memtable(name)
     built: dict[str, ir.Table] = dict(inputs)
     for name, spec in AGGREGATED_TABLES.items():
         table = spec.build(built, MONTH if spec.partitioned else None)

@@ -1,9 +1,9 @@
 """Every aggregated table from a tiny synthetic group: structural invariants, not values.
 
 The generator's source files stand in for the cleaned layer: ``empi_id`` = the local patient id,
-``discharge_time`` joined onto the stay's child tables, the drug code of orders mapped to the
-standard code through ``code_map`` (the local one kept in ``drug_code_local``), and the other
-``<col>_local`` columns equal to the code itself.
+``discharge_time`` joined onto the stay's child tables, the drug code of orders and of
+procurement mapped to the standard code through ``code_map`` (the local one kept in
+``drug_code_local``), and the other ``<col>_local`` columns equal to the code itself.
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ def _as_cleaned(con: ibis.BaseBackend, folder: Path) -> dict[str, ir.Table]:
         if name in STAY_CHILD_TABLES:
             stays = raw["inpatient_stay"].select(*KEYS, "discharge_time")
             t = t.inner_join(stays, KEYS)
-        if name == "medication_order":
+        if name in ("medication_order", "drug_procurement"):
+            at = "order_time" if name == "medication_order" else "month"
             t = map_codes(t.mutate(drug_code_local=t.drug_code), raw["code_map"],
-                          column="drug_code_local", code_system="drug", at="order_time",
+                          column="drug_code_local", code_system="drug", at=at,
                           standard_column="_std")
             t = t.mutate(drug_code=t._std.coalesce(t.drug_code_local)).drop("_std")
         elif name in MAPPED_CODE_COLUMNS:
@@ -135,3 +136,27 @@ def test_antibiotics_visits_and_risk(built: dict[str, ir.Table]) -> None:
     grouped = all_stays.filter(all_stays.drg_code.notnull() & all_stays.grouper_version.notnull())
     assert int(risk.cases.sum().execute()) == _n(grouped)
     assert _n(risk.filter(risk.is_low_risk & (risk.deaths == 0))) == 0
+
+
+def test_exam_fact_has_one_row_per_exam_ordered_in_the_month(built: dict[str, ir.Table]) -> None:
+    start, end = month_bounds(MONTH)
+    e = built["exam"]
+    month_exams = e.filter(e.order_time >= start, e.order_time < end)
+    fact = built["exam_fact"]
+    assert _n(fact) == _n(month_exams) > 0
+    assert _n(fact.filter(fact.is_large_equipment)) == _n(
+        month_exams.filter(month_exams.equipment_type.isin(["CT", "MR", "DSA", "SPECT", "PETCT"])))
+    assert _n(fact.filter(fact.campus_id.isnull())) == 0  # every ordering department is known
+
+
+def test_procurement_fact_keeps_every_unit_and_yuan(built: dict[str, ir.Table]) -> None:
+    start, _ = month_bounds(MONTH)
+    p = built["drug_procurement"]
+    month_rows = p.filter(p.month == start.date())
+    fact = built["procurement_fact"]
+    assert _n(fact) > 0
+    assert _n(fact.select("institution_id", "month", "drug_code").distinct()) == _n(fact)
+    assert fact.amount.sum().execute() == month_rows.amount.sum().execute()
+    assert fact.quantity.sum().execute() == month_rows.quantity.sum().execute()
+    # every drug the group buys is a catalog product once its local code is mapped
+    assert _n(fact.filter(~fact.is_in_catalog)) == 0

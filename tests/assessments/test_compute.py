@@ -31,7 +31,8 @@ Tertiary 2024 edition, period 2025 (prior 2024):
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ from hospital_sdk.assessments.compute import compute_edition
 from hospital_sdk.assessments.editions import Edition, edition
 from hospital_sdk.assessments.result import ITEM_COLUMNS, SCORE_COLUMNS
 from hospital_sdk.errors import IndicatorError
-from hospital_sdk.indicators import fact_memtable, load_catalog
+from hospital_sdk.indicators import FACTS, fact_memtable, load_catalog
 from hospital_sdk.indicators.catalog import Catalog
 
 STAYS = [  # id, institution, discharged, dept, surgery, elective, complication, cost
@@ -72,8 +73,9 @@ def _source() -> dict[str, Any]:
         {"institution_id": "H1", "visit_id": f"V{i}", "visit_time": f"{day}T09:00:00",
          "visit_type": kind, "is_cancelled": cancelled, "dept_id": "SUR"}
         for i, (day, kind, cancelled) in enumerate(VISITS)])
-    return {"stay_fact": stays, "visit_fact": visits,
-            "procedure_fact": fact_memtable("procedure_fact")}
+    # every other fact empty: their items have no records
+    return {**{name: fact_memtable(name) for name in FACTS}, "stay_fact": stays,
+            "visit_fact": visits}
 
 
 REPORTED = pd.DataFrame({
@@ -174,19 +176,23 @@ def test_reported_item(result: Any) -> None:
         ["24", "H1", "2025", 5.0, "reported_2025.csv", "ok"]]
 
 
-def test_an_item_without_an_indicator_carries_the_editions_reason(result: Any,
-                                                                    tertiary: Edition) -> None:
-    # whichever item the edition still lacks a definition for (the first one): its row carries
-    # the edition's own reason, name, direction and unit, and the inputs it would need
-    item = next(i for i in tertiary.items if i.missing is not None)
-    assert item.missing is not None
-    for inst in ("H1", "H2"):
-        row = _row(result, item.item, inst)
-        assert (row["status"], row["reason"]) == ("not_computable", item.missing.reason)
-        assert pd.isna(row["indicator_id"]) and np.isnan(row["value"])
-        assert (row["name_zh"], row["direction"], row["unit"]) == (
-            item.name_zh, item.direction, item.unit)
-        assert row["notes"].endswith(f"inputs: {item.missing.data_source}")
+def test_an_item_without_an_indicator_carries_the_editions_reason(catalog: Catalog) -> None:
+    # the tertiary editions define every item now; the high-quality set still lacks its two
+    # qualitative party-building items: each row carries the edition's own reason, name,
+    # direction and unit, and the inputs it would need
+    hq = edition("high_quality")
+    out = compute_edition(catalog, hq, _source(), period="2025", reported=REPORTED)
+    missing = [i for i in hq.items if i.missing is not None]
+    assert [i.item for i in missing] == ["1", "2"]
+    for item in missing:
+        assert item.missing is not None
+        for inst in ("H1", "H2"):
+            row = _row(out, item.item, inst)
+            assert (row["status"], row["reason"]) == ("not_computable", item.missing.reason)
+            assert pd.isna(row["indicator_id"]) and np.isnan(row["value"])
+            assert (row["name_zh"], row["direction"], row["unit"]) == (
+                item.name_zh, item.direction, item.unit)
+            assert row["notes"].endswith(f"inputs: {item.missing.data_source}")
 
 
 def test_an_item_shown_as_components(result: Any) -> None:
@@ -277,3 +283,43 @@ def test_a_composite_with_a_reported_part_is_listed_with_its_submissions(
 def test_the_period_must_be_a_year(catalog: Catalog, tertiary: Edition) -> None:
     with pytest.raises(IndicatorError, match=r"^period '2025-03' is not a year \(YYYY\)"):
         compute_edition(catalog, tertiary, _source(), period="2025-03")
+
+
+def test_a_fact_without_departments_skips_the_department_breakdown(catalog: Catalog,
+                                                                   tertiary: Edition) -> None:
+    """procurement_fact is per institution and month: its items get institution values and a
+    monthly trend but no department rows (never a crash, never a row with a null department);
+    exam_fact is cut by the ordering department.
+
+    Item 21 (vbp_drug_use_share), H1: 2025 A (winner) 80 + A2 (same generic) 20 -> 80/100 = 80 %;
+    2024: 10/(10 + 30) = 25 %: change +55, +220 %. Months: 2025-01 80/80 = 100 %, 2025-03
+    0/20 = 0 %. Item 11 (large_equipment_positive_rate), H1 2025: SUR 1 positive of 2 CT = 50 %,
+    MED 1 of 1 MR = 100 %, all 2/3.
+    """
+    def item(number: str, ref: str) -> Any:
+        return dataclasses.replace(tertiary.items[0], item=number, indicator=ref, missing=None,
+                                   national_reference=None)
+
+    chosen = dataclasses.replace(tertiary, items=(
+        item("11", "large_equipment_positive_rate@1"), item("21", "vbp_drug_use_share@1")))
+    bought = [("2025-01-01", "A", True, 80.0), ("2025-03-01", "A2", False, 20.0),
+              ("2024-06-01", "A", True, 10.0), ("2024-06-01", "A2", False, 30.0)]
+    exams = [("E1", "SUR", True), ("E2", "SUR", False), ("E3", "MED", True)]
+    source = {**_source(),
+              "procurement_fact": fact_memtable("procurement_fact", [
+                  {"institution_id": "H1", "month": date.fromisoformat(m), "drug_code": code,
+                   "is_vbp": vbp, "generic_has_vbp": True, "quantity": qty}
+                  for m, code, vbp, qty in bought]),
+              "exam_fact": fact_memtable("exam_fact", [
+                  {"institution_id": "H1", "exam_id": e, "order_time": "2025-05-05T08:00:00",
+                   "ordering_dept_id": dept, "is_large_equipment": True, "has_result": True,
+                   "is_positive": positive} for e, dept, positive in exams])}
+    out = compute_edition(catalog, chosen, source, period="2025", reported=REPORTED)
+    assert _numbers(_row(out, "21", "H1")) == [80.0, 25.0, 55.0, 220.0]
+    assert round(float(_row(out, "11", "H1")["value"]), 4) == 66.6667
+    deps = out.departments
+    assert "21" not in set(deps["item"])
+    assert deps[deps["item"] == "11"][["department", "value"]].values.tolist() == [
+        ["MED", 100.0], ["SUR", 50.0]]
+    trend = out.trend[out.trend["item"] == "21"]
+    assert trend[["period", "value"]].values.tolist() == [["2025-01", 100.0], ["2025-03", 0.0]]

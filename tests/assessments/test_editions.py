@@ -52,10 +52,9 @@ def test_tertiary_2024_has_56_items_26_monitoring_in_4_dimensions(shipped: Any) 
     assert sum(len(d.sub_dimensions) for d in tertiary.dimensions) == 14
     assert e.place(e.item("增1").sub_dimension)[1].name_zh == "收支结构"
     assert [i.order for i in e.items] == list(range(1, 57))
-    # what the catalog still lacks: #11 (needs an exam fact), #20, #21 (procurement)
-    assert e.summary() == {"items": 56, "national_monitoring": 26, "computable": 53,
-                           "missing": 3}
-    assert [i.item for i in e.items if not i.computable] == ["11", "20", "21"]
+    # every item has a definition in the catalog (#10 as its 40 components)
+    assert e.summary() == {"items": 56, "national_monitoring": 26, "computable": 56,
+                           "missing": 0}
 
 
 def test_tertiary_2019_is_the_base_edition(shipped: Any) -> None:
@@ -63,8 +62,8 @@ def test_tertiary_2019_is_the_base_edition(shipped: Any) -> None:
     assert len(old.items) == 55 and old.summary()["national_monitoring"] == 26
     assert "增1" not in {i.item for i in old.items}
     # and #32 in its 2019 (adjuvant-drug) form
-    assert old.summary() == {"items": 55, "national_monitoring": 26, "computable": 52,
-                             "missing": 3}
+    assert old.summary() == {"items": 55, "national_monitoring": 26, "computable": 55,
+                             "missing": 0}
     assert [load_catalog().get(str(e.item("32").indicator)).name_zh for e in (old, new)] == [
         "辅助用药收入占比", "重点监控化学药品和生物制品收入占比"]
     assert (old.item("8").indicator, new.item("8").indicator) == (
@@ -88,8 +87,8 @@ def test_every_missing_item_says_what_the_catalog_lacks(shipped: Any) -> None:
 
 def test_secondary_reuses_the_tertiary_indicators(shipped: Any) -> None:
     secondary = shipped["secondary"].edition()
-    assert secondary.summary() == {"items": 28, "national_monitoring": 21, "computable": 26,
-                                   "missing": 2}
+    assert secondary.summary() == {"items": 28, "national_monitoring": 21, "computable": 28,
+                                   "missing": 0}
     tertiary = shipped["tertiary"].edition("2024")
     for s, t in (("1", "4"), ("2", "5"), ("5", "14"), ("6", "17"), ("11", "24"), ("15", "36"),
                  ("23", "46")):

@@ -18,6 +18,7 @@ MONTHLY = {  # layer.table -> period column (the month a row belongs to)
     "cleaned.outpatient_visit": "visit_time", "cleaned.charge_line": "charge_time",
     "aggregated.stay_fact": "discharge_time", "aggregated.visit_fact": "visit_time",
     "aggregated.procedure_fact": "discharge_time", "aggregated.department_month": "month",
+    "aggregated.exam_fact": "order_time", "aggregated.procurement_fact": "month",
     "application.indicator_value": "month",
 }
 
@@ -45,7 +46,8 @@ def test_every_layer_is_materialized_and_reconciled(group: Settings) -> None:
         for layer, expected in {"cleaned": {"inpatient_stay", "patient_index", "status_interval",
                                             "code_map"},
                                 "aggregated": {"stay_fact", "procedure_fact", "visit_fact",
-                                               "drg_risk", "department_month"},
+                                               "drg_risk", "department_month", "exam_fact",
+                                               "procurement_fact"},
                                 "application": {"quality_check_history", "quality_scorecard",
                                                 "indicator_value"}}.items():
             assert expected <= set(lake.list_tables(layer)), layer

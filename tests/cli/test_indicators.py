@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from hospital_sdk.cli.indicators import schema_files
 from hospital_sdk.cli.main import app
-from hospital_sdk.indicators import fact_memtable, load_catalog, validate_catalog
+from hospital_sdk.indicators import FACTS, fact_memtable, load_catalog, validate_catalog
 from hospital_sdk.indicators.lineage import data_dictionary
 from hospital_sdk.store import Lakehouse
 
@@ -48,11 +48,11 @@ STAYS = [
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
-    """A lakehouse holding the three facts of the aggregated layer (visits and procedures
-    empty)."""
+    """A lakehouse holding every fact of the aggregated layer (all but stays empty)."""
     path = tmp_path_factory.mktemp("lake")
     with Lakehouse.open(path) as lake:
-        for name, rows in (("stay_fact", STAYS), ("procedure_fact", []), ("visit_fact", [])):
+        for name in FACTS:
+            rows = STAYS if name == "stay_fact" else []
             lake.replace(name, fact_memtable(name, rows).to_pyarrow(), "aggregated")
     return path
 

@@ -106,3 +106,40 @@ def test_the_indicator_set_drills_into_one_indicator() -> None:
     assert one.in_numerator.sum() == 3  # S1, S2, S3 had surgery in March
     assert len(chosen.filter(kind="mean")) == 1
     assert "GROUP BY" in chosen.explain(period="2024-03")
+
+
+def test_drill_into_large_equipment_exams_shows_the_missing_result_exclusion() -> None:
+    exams = fact_memtable("exam_fact", [
+        {"institution_id": "H1", "exam_id": e, "ordering_dept_id": "SUR", "equipment_type": kind,
+         "order_time": dt(2024, 3, 5), "is_large_equipment": large, "has_result": result,
+         "is_positive": positive}
+        for e, kind, large, result, positive in (
+            ("E1", "CT", True, True, True), ("E2", "MR", True, True, False),
+            ("E3", "CT", True, False, None), ("E4", None, False, True, True))])
+    got = cases(CATALOG, "large_equipment_positive_rate", {"exam_fact": exams},
+                period="2024-03")
+    reasons = dict(zip(got.exam_id, got.reason))
+    assert reasons == {
+        "E1": "in numerator and denominator",
+        "E2": "in denominator only: not _.is_positive",
+        "E3": "excluded: no_result (无检查结果（未检查、未出报告或未标注阳性/阴性） / No result "
+              "recorded (not performed, not reported, or not coded))",
+        "E4": "not in denominator: not _.is_large_equipment",
+    }
+    assert {"equipment_type", "ordering_dept_id"} <= set(got.columns)
+    assert "patient_local_id" not in got and "empi_id" not in got
+
+
+def test_drill_into_procurement_lists_drugs_by_month() -> None:
+    bought = fact_memtable("procurement_fact", [
+        {"institution_id": "H1", "month": dt(2024, 3, 1).date(), "drug_code": code,
+         "generic_item": code.lower(), "is_essential": essential, "quantity": 1.0}
+        for code, essential in (("A", True), ("B", False))])
+    got = cases(CATALOG, "essential_drug_procurement_item_share", {"procurement_fact": bought},
+                period="2024-03")
+    assert got.drug_code.tolist() == ["A", "B"]
+    assert got.in_numerator.tolist() == [True, False]
+    assert got.in_denominator.tolist() == [True, True]
+    # a distinct count: a record adds 1 only the first time its item is seen, so no fixed value
+    assert got.denominator_value.isna().all()
+    assert got.generic_item.tolist() == ["a", "b"]

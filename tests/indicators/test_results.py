@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hospital_sdk.indicators import fact_memtable, load_catalog
+from hospital_sdk.indicators import FACTS, fact_memtable, load_catalog
 from hospital_sdk.indicators.engine import reads_reported
 from hospital_sdk.indicators.results import TABLE, catalog_digest, refresh_indicator_values
 from hospital_sdk.store import Lakehouse
@@ -27,9 +27,16 @@ def lake(tmp_path: Path) -> Lakehouse:
                "visit_type": "outpatient", "visit_time": datetime(2024, 3, 5)}]
     procedures = [{"institution_id": "H1", "stay_id": "S1", "seq": 1, "is_surgery": True,
                    "discharge_dept_id": "SUR", "discharge_time": datetime(2024, 3, 3)}]
-    for name, rows in (("stay_fact", stays), ("visit_fact", visits),
-                       ("procedure_fact", procedures)):
-        lake.replace(name, fact_memtable(name, rows).to_pyarrow(), "aggregated")
+    exams = [{"institution_id": "H1", "exam_id": "E1", "ordering_dept_id": "SUR",
+              "order_time": datetime(2024, 3, 5), "is_large_equipment": True,
+              "has_result": True, "is_positive": True}]
+    bought = [{"institution_id": "H1", "month": date(2024, 3, 1), "drug_code": "A",
+               "generic_item": "a", "is_essential": True, "is_vbp": True,
+               "generic_has_vbp": True, "quantity": 1.0, "amount": 1.0}]
+    given = {"stay_fact": stays, "visit_fact": visits, "procedure_fact": procedures,
+             "exam_fact": exams, "procurement_fact": bought}
+    for name in FACTS:  # every fact the catalog reads, empty when not given
+        lake.replace(name, fact_memtable(name, given.get(name, [])).to_pyarrow(), "aggregated")
     yield lake
     lake.close()
 

@@ -252,3 +252,17 @@ def test_a_composite_with_a_reported_part_is_per_institution_and_year(catalog: C
                 by=["institution", "month"], reported=reported)
     assert set(r["reason"]) == {"a part is a yearly reported value: not computable by month"}
     assert r["value"].isna().all() and len(r) >= 1
+
+
+def test_a_fact_the_source_lacks_leaves_only_its_indicators_without_a_value(
+        stays: ir.Table, catalog: Catalog) -> None:
+    # a lakehouse built before visit_fact existed: the stay indicator is computed (March: S1,
+    # S3, S4 surgical of S1-S4 discharged), the visit indicator says which table is missing
+    # (not a crash of the whole request)
+    r = compute(catalog, ["surgery_share", "outpatient_visits"], {"stay_fact": stays},
+                period="2024-03", by=["institution"])
+    share = r[r["indicator_id"] == "surgery_share"].iloc[0]
+    assert (share["status"], share["numerator"], share["denominator"]) == ("ok", 3.0, 4.0)
+    visits = r[r["indicator_id"] == "outpatient_visits"]
+    assert len(visits) == 1 and visits.iloc[0]["status"] == "not_computable"
+    assert visits.iloc[0]["reason"].startswith("the source holds no fact table 'visit_fact'")
