@@ -262,12 +262,15 @@ class Plan:
             self._frames[key] = self._label(query.execute(), key[2])
 
     def _label(self, frame: pd.DataFrame, shift: int) -> pd.DataFrame:
-        frame = frame.copy()
-        for c in frame.columns:
+        columns: dict[str, pd.Series] = {}
+        for c in frame.columns:  # built at once: a frame of many terms is not fragmented
             if c.startswith("t") and c[1:].isdigit():
-                frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+                columns[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
             elif c in DIMENSIONS:  # plain objects: frames from different facts line up
-                frame[c] = pd.Series(frame[c].tolist(), index=frame.index, dtype="object")
+                columns[c] = pd.Series(frame[c].tolist(), index=frame.index, dtype="object")
+            else:
+                columns[c] = frame[c]
+        frame = pd.DataFrame(columns, index=frame.index)
         grain = self.time_grain
         if grain is None:
             frame["period"] = self.period.label
