@@ -1,8 +1,8 @@
 """The benchmarks: generator and loader throughput with same-run baselines, and the asset graph.
 
 Run with ``make bench`` (or ``.venv/bin/python -m tests.benchmarks.run --scale 0.05``; one group
-only with ``--only foundation``, ``--only asset_graph``, ``--only indicators`` or ``--only
-assessment``). Not part of the test run. Every measurement runs in a fresh child process, so
+only with ``--only foundation``, ``--only asset_graph``, ``--only indicators``, ``--only
+assessment`` or ``--only kernels``). Not part of the test run. Every measurement runs in a fresh child process, so
 its peak RSS is its own; each is repeated (``--repeat``, default 3) and the median reported.
 Results are written to ``BENCHMARKS.md`` at the top of the repository, one section per group: a
 run of one group keeps the others' sections as they were, and the notes below the notes marker
@@ -29,6 +29,9 @@ DuckDB scan of the same fact rows and columns as the floor, with both ways check
 runs on a lakehouse materialized from the same source folder (``<workdir>/indicators_lake``,
 kept and reused while source and fact-building code are unchanged).
 
+The ``kernels`` group: see :mod:`tests.benchmarks.bench_kernels` (each kernel against the SQL
+path it may replace, on seeded random stays of ``--kernel-rows`` sizes, results checked equal).
+
 The ``assessment`` group: see :mod:`tests.benchmarks.bench_assessment` (the whole tertiary
 edition — ``compute_edition`` end to end, its engine calls alone, and scoring plus the xlsx/HTML
 report — vs a plain DuckDB scan of the same fact rows and columns, at SF 0.05 and at SF 1, whose
@@ -51,11 +54,11 @@ import textwrap
 from datetime import date
 from pathlib import Path
 
-from tests.benchmarks import bench_assessment, bench_asset_graph, bench_indicators
+from tests.benchmarks import bench_assessment, bench_asset_graph, bench_indicators, bench_kernels
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTES_MARKER = "<!-- notes: kept across runs -->"
-GROUPS = ("foundation", "asset_graph", "indicators", "assessment")
+GROUPS = ("foundation", "asset_graph", "indicators", "assessment", "kernels")
 
 _CHILD: dict[str, str | tuple[str, str]] = {
     "generate": """
@@ -100,6 +103,7 @@ _CHILD: dict[str, str | tuple[str, str]] = {
     **bench_asset_graph.CHILD,
     **bench_indicators.CHILD,
     **bench_assessment.CHILD,
+    **bench_kernels.CHILD,
 }
 """Child-process code per kind: the timed body, or (untimed setup such as imports, timed body)."""
 
@@ -147,6 +151,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20240101)
     parser.add_argument("--workdir", type=Path, default=ROOT / ".bench")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--kernel-rows", type=int, nargs="+", default=[1_000_000, 10_000_000],
+                        help="stays per kernel measurement (the kernels group)")
     parser.add_argument("--only", choices=GROUPS, action="append",
                         help="run only this group (repeatable; default: all)")
     args = parser.parse_args()
@@ -176,6 +182,11 @@ def main() -> None:
         sections["assessment"] = [
             "## Assessment: the tertiary edition for one hospital-year at SF 1 vs the scan floor",
             "", _recorded(args, "assessment"), "", *bench_assessment.report(results)]
+    if "kernels" in (args.only or GROUPS):
+        results = bench_kernels.run(_measure, args.repeat, args.kernel_rows)
+        sections["kernels"] = [
+            "## Kernels: readmission linking, kernel vs SQL path", "",
+            _recorded(args, "kernels"), "", *bench_kernels.report(results)]
     _write_report(args.output, sections)
 
 
@@ -211,10 +222,12 @@ def _foundation(args: argparse.Namespace, work: Path, src: Path) -> dict[str, di
 
 
 def _recorded(args: argparse.Namespace, group: str) -> str:
+    sizes = (f"--kernel-rows {' '.join(map(str, args.kernel_rows))}" if group == "kernels" else
+             f"--scale {args.scale} --years {' '.join(map(str, args.years))}")
     return (f"Recorded {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} "
             f"cores, Python {platform.python_version()}; command: "
-            f"`.venv/bin/python -m tests.benchmarks.run --only {group} --scale {args.scale} "
-            f"--years {' '.join(map(str, args.years))} --repeat {args.repeat}` (or `make bench`).")
+            f"`.venv/bin/python -m tests.benchmarks.run --only {group} {sizes} "
+            f"--repeat {args.repeat}` (or `make bench`).")
 
 
 def _foundation_report(args: argparse.Namespace,
