@@ -4,9 +4,9 @@ Run with ``make bench`` (or ``.venv/bin/python -m tests.benchmarks.run --scale 0
 only with ``--only foundation``, ``--only asset_graph``, ``--only indicators``, ``--only
 assessment`` or ``--only kernels``). Not part of the test run. Every measurement runs in a
 fresh child process, so its peak RSS is its own; each is repeated (``--repeat``, default 3) and
-the median reported. Results are written to ``BENCHMARKS.md`` at the top of the repository, one section per group: a
-run of one group keeps the others' sections as they were, and the notes below the notes marker
-are kept across runs.
+the median reported. Results are written to ``BENCHMARKS.md`` at the top of the repository,
+one section per group: a run of one group keeps the others' sections as they were, and the
+notes below the notes marker are kept across runs.
 
 Measured by the ``foundation`` group:
 
