@@ -84,6 +84,25 @@ def _nanoseconds(values: pd.Series, name: str) -> np.ndarray:
     return stamps.to_numpy(dtype="datetime64[ns]").view(np.int64)
 
 
+def _arrays(s: pd.DataFrame, subcategory_length: int) -> tuple[pd.DataFrame, tuple]:
+    """The stays sorted by patient and admission, and the kernel's input arrays in that order
+    (everything :func:`_link` takes but ``max_gap``)."""
+    s = s.assign(
+        _group=s.groupby(["institution_id", "empi_id"], sort=True).ngroup().to_numpy(),
+        _rank=pd.factorize(s["stay_id"].astype(str), sort=True)[0],
+        _admit=_nanoseconds(s["admission_time"], "admission_time"),
+        _discharge=_nanoseconds(s["discharge_time"], "discharge_time"))
+    s = s.sort_values(["_group", "_admit", "_discharge", "_rank"], kind="stable")
+    code = s["principal_diagnosis_code"].astype("string").str.replace(".", "", regex=False)
+    subcategory = pd.factorize(code.str.slice(0, subcategory_length))[0]  # -1 when missing
+    admit, discharge = s["_admit"].to_numpy(), s["_discharge"].to_numpy()
+    return s, (s["_group"].to_numpy(np.int64), admit, discharge, admit // _DAY_NS,
+               discharge // _DAY_NS, s["_rank"].to_numpy(np.int64),
+               (s["readmission_plan"].isna() | (s["readmission_plan"] == _NO_PLAN)).to_numpy(),
+               (s["discharge_disposition"] == _DEATH).fillna(False).to_numpy(bool),
+               subcategory.astype(np.int64))
+
+
 def readmission_gaps(stays: pd.DataFrame, *, max_gap_days: int = 31,
                      subcategory_length: int = 4, jit: bool = True) -> pd.DataFrame:
     """Unplanned readmissions among ``stays`` and their gaps in days (see the module).
@@ -129,21 +148,9 @@ def readmission_gaps(stays: pd.DataFrame, *, max_gap_days: int = 31,
                   & stays["discharge_time"].notna(), list(READMISSION_COLUMNS)]
     if s.empty:
         return empty
-    s = s.assign(
-        _group=s.groupby(["institution_id", "empi_id"], sort=True).ngroup().to_numpy(),
-        _rank=pd.factorize(s["stay_id"].astype(str), sort=True)[0],
-        _admit=_nanoseconds(s["admission_time"], "admission_time"),
-        _discharge=_nanoseconds(s["discharge_time"], "discharge_time"))
-    s = s.sort_values(["_group", "_admit", "_discharge", "_rank"], kind="stable")
-    code = s["principal_diagnosis_code"].astype("string").str.replace(".", "", regex=False)
-    subcategory = pd.factorize(code.str.slice(0, subcategory_length))[0]  # -1 when missing
-    admit, discharge = s["_admit"].to_numpy(), s["_discharge"].to_numpy()
+    s, arrays = _arrays(s, subcategory_length)
     run = _link if jit else _link.py_func
-    gaps = run(s["_group"].to_numpy(np.int64), admit, discharge, admit // _DAY_NS,
-               discharge // _DAY_NS, s["_rank"].to_numpy(np.int64),
-               (s["readmission_plan"].isna() | (s["readmission_plan"] == _NO_PLAN)).to_numpy(),
-               (s["discharge_disposition"] == _DEATH).fillna(False).to_numpy(bool),
-               subcategory.astype(np.int64), int(max_gap_days))
+    gaps = run(*arrays, int(max_gap_days))
     out = s.loc[gaps >= 0, ["institution_id", "stay_id"]].assign(
         readmission_gap_days=gaps[gaps >= 0].astype(np.int32))
     if out.empty:
