@@ -22,20 +22,23 @@ instance's ``dagster.yaml``: ``concurrency: pools: default_limit: 1``)."""
 
 class LakeResource(dg.ConfigurableResource):  # type: ignore[misc]
     """Where the data lives: ``home`` (the lakehouse folder) and ``source`` (the landing folder
-    of the hospitals' files). Defaults come from :class:`hospital_sdk.config.Settings`."""
+    of the hospitals' files) and the DuckDB ``memory_limit`` of the run's connection (``None``:
+    40 % of physical memory). Defaults come from :class:`hospital_sdk.config.Settings`."""
 
     home: str
     source: str
+    memory_limit: str | None = None
     _lake: Lakehouse | None = PrivateAttr(default=None)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> LakeResource:
         """The resource for ``settings`` (default: the environment)."""
         settings = settings or Settings()
-        return cls(home=str(settings.home), source=str(settings.source))
+        return cls(home=str(settings.home), source=str(settings.source),
+                   memory_limit=settings.memory_limit)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:  # noqa: ARG002
-        self._lake = Lakehouse.open(self.home)
+        self._lake = Lakehouse.open(self.home, memory_limit=self.memory_limit)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:  # noqa: ARG002
         if self._lake is not None:
@@ -46,7 +49,7 @@ class LakeResource(dg.ConfigurableResource):  # type: ignore[misc]
     def lake(self) -> Lakehouse:
         """The lakehouse opened for this run."""
         if self._lake is None:  # used outside a run (e.g. a sensor): open on first use
-            self._lake = Lakehouse.open(self.home)
+            self._lake = Lakehouse.open(self.home, memory_limit=self.memory_limit)
         return self._lake
 
     @property

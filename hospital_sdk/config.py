@@ -19,6 +19,10 @@ Environment variables
 ``HOSPITAL_SDK_CATALOG``
     Folder of the indicator catalog (measures, indicators, value sets). Default: the
     ``national_assessments`` folder shipped with the SDK (:func:`default_catalog`).
+``HOSPITAL_SDK_MEMORY_LIMIT``
+    DuckDB ``memory_limit`` of the lakehouse connections the asset graph opens, such as ``4GB``
+    (beyond it DuckDB spills to disk). Default: 40 % of physical memory, so a notebook and a
+    scheduled run can both run big queries; set it lower to bound a run's peak memory.
 
 Examples
 --------
@@ -53,6 +57,10 @@ def default_catalog() -> Path:
     return package.parent / "national_assessments"
 
 
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+"""A DuckDB memory size (``memory_limit``)."""
+
+
 def _default_home() -> Path:
     env = os.environ.get("HOSPITAL_SDK_HOME")
     return Path(env).expanduser() if env else Path.home() / ".hospital_sdk"
@@ -77,6 +85,9 @@ class Settings:
     catalog
         Indicator catalog folder; ``None`` reads ``HOSPITAL_SDK_CATALOG`` (default
         :func:`default_catalog`).
+    memory_limit
+        DuckDB memory limit such as ``"4GB"``; ``None`` reads ``HOSPITAL_SDK_MEMORY_LIMIT``
+        (default: 40 % of physical memory).
     """
 
     home: Path = field(default_factory=_default_home)
@@ -84,6 +95,7 @@ class Settings:
     source: Path | None = None
     first_month: str | None = None
     catalog: Path | None = None
+    memory_limit: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "home", Path(self.home).expanduser())
@@ -98,5 +110,10 @@ class Settings:
         catalog = self.catalog or os.environ.get("HOSPITAL_SDK_CATALOG")
         object.__setattr__(self, "catalog",
                            Path(catalog).expanduser() if catalog else default_catalog())
+        limit = self.memory_limit or os.environ.get("HOSPITAL_SDK_MEMORY_LIMIT") or None
+        if limit is not None and not _MEMORY.fullmatch(limit.strip()):
+            raise ConfigError(f"memory_limit {limit!r} is not a size such as '4GB' or '512MB' "
+                              "(from HOSPITAL_SDK_MEMORY_LIMIT or the memory_limit argument)")
+        object.__setattr__(self, "memory_limit", limit.strip() if limit else None)
         if self.token_key is None and os.environ.get("HOSPITAL_SDK_TOKEN_KEY"):
             object.__setattr__(self, "token_key", os.environ["HOSPITAL_SDK_TOKEN_KEY"])

@@ -95,10 +95,15 @@ class Lakehouse:
         lock_timeout
             Seconds a write waits for the cross-process writer lock.
         memory_limit
-            DuckDB ``memory_limit`` such as ``"4GB"``; default 40 % of physical memory.
+            DuckDB ``memory_limit`` such as ``"4GB"``; default ``settings.memory_limit``
+            (``HOSPITAL_SDK_MEMORY_LIMIT``) when ``home`` comes from the settings, else 40 % of
+            physical memory.
         """
-        path = Path(home).expanduser() if home is not None else (settings or Settings()).home
-        path = path.absolute()
+        if home is None or (memory_limit is None and settings is not None):
+            resolved = settings or Settings()
+            memory_limit = memory_limit or resolved.memory_limit
+            home = resolved.home if home is None else home
+        path = Path(home).expanduser().absolute()
         con = connect_catalog(path, read_only=read_only, lock_timeout=lock_timeout,
                               memory_limit=memory_limit)
         lakehouse = cls(path, con, read_only=read_only, lock_timeout=lock_timeout)
