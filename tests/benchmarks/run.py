@@ -100,7 +100,8 @@ _CHILD: dict[str, str | tuple[str, str]] = {
         tables = sorted({p.name.split(".")[0] if p.is_file() else p.name
                          for p in Path(SRC).iterdir() if not p.name.startswith(("_", "."))})
         for t in tables:
-            pattern = f"{SRC}/{t}.parquet" if Path(SRC, t + ".parquet").exists() else f"{SRC}/{t}/*.parquet"
+            single = Path(SRC, t + ".parquet").exists()
+            pattern = f"{SRC}/{t}.parquet" if single else f"{SRC}/{t}/*.parquet"
             con.execute(f"CREATE TABLE {t} AS SELECT * FROM read_parquet('{pattern}')")
             rows += con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
         RESULT = {"rows": rows}
@@ -144,7 +145,8 @@ def _repeat(n: int, kind: str, fresh: Path | None = None, **params: object) -> d
         runs.append(_measure(kind, **params))
     seconds = statistics.median(r["seconds"] for r in runs)
     return {"rows": runs[0]["rows"], "seconds": seconds, "rows_per_s": runs[0]["rows"] / seconds,
-            "rss_mb": max(r["rss_mb"] for r in runs), "runs": [round(r["seconds"], 2) for r in runs]}
+            "rss_mb": max(r["rss_mb"] for r in runs),
+            "runs": [round(r["seconds"], 2) for r in runs]}
 
 
 def main() -> None:
@@ -160,39 +162,55 @@ def main() -> None:
                         help="stays per kernel measurement (the kernels group)")
     parser.add_argument("--only", choices=GROUPS, action="append",
                         help="run only this group (repeatable; default: all)")
+    parser.add_argument("--memory-limit", default=None,
+                        help="DuckDB memory limit of the product's lakehouse connections in the "
+                             "measured runs (HOSPITAL_SDK_MEMORY_LIMIT, e.g. 4GB); default: "
+                             "the product's default (40 %% of physical memory)")
     args = parser.parse_args()
+    if args.memory_limit:
+        os.environ["HOSPITAL_SDK_MEMORY_LIMIT"] = args.memory_limit  # read by the children
+    else:
+        os.environ.pop("HOSPITAL_SDK_MEMORY_LIMIT", None)
 
-    work = args.workdir
+    work = args.workdir / f"sf{args.scale:g}"  # one cache of source and lakes per scale
     work.mkdir(parents=True, exist_ok=True)
     src = work / "source"
     sections: dict[str, list[str]] = {}
     if "foundation" in (args.only or GROUPS):
-        sections["foundation"] = _foundation_report(args, _foundation(args, work, src))
+        sections[_key(args, "foundation")] = _foundation_report(
+            args, _foundation(args, work, src))
     if "asset_graph" in (args.only or GROUPS):
         _ensure_source(args, src)
         results = bench_asset_graph.run(_measure, args.repeat, src, work)
-        sections["asset_graph"] = [
-            "## Asset graph: the whole graph vs one month", "",
+        sections[_key(args, "asset_graph")] = [
+            f"## Asset graph at SF {args.scale:g}: the whole graph vs one month", "",
             _recorded(args, "asset_graph"), "", *bench_asset_graph.report(results)]
     if "indicators" in (args.only or GROUPS):
         _ensure_source(args, src)
         results = bench_indicators.run(_measure, args.repeat, src, work, ROOT)
-        sections["indicators"] = [
-            "## Indicators: the whole catalog in one batch vs one at a time", "",
+        sections[_key(args, "indicators")] = [
+            f"## Indicators at SF {args.scale:g}: the whole catalog in one batch vs one at a "
+            "time", "",
             _recorded(args, "indicators"), "", *bench_indicators.report(results)]
     if "assessment" in (args.only or GROUPS):
         _ensure_source(args, src)
         lake = bench_indicators.ensure_lake(_measure, src, work, ROOT)
         results = bench_assessment.run(_measure, args.repeat, src, work, ROOT, lake)
-        sections["assessment"] = [
-            "## Assessment: the tertiary edition for one hospital-year at SF 1 vs the scan floor",
-            "", _recorded(args, "assessment"), "", *bench_assessment.report(results)]
+        sections[_key(args, "assessment")] = [
+            f"## Assessment from SF {args.scale:g}: the tertiary edition for one hospital-year vs "
+            "the scan floor", "", _recorded(args, "assessment"), "",
+            *bench_assessment.report(results)]
     if "kernels" in (args.only or GROUPS):
         results = bench_kernels.run(_measure, args.repeat, args.kernel_rows)
         sections["kernels"] = [
             "## Kernels: readmission linking, kernel vs SQL path", "",
             _recorded(args, "kernels"), "", *bench_kernels.report(results)]
     _write_report(args.output, sections)
+
+
+def _key(args: argparse.Namespace, group: str) -> str:
+    """The section of ``group`` at this run's scale: ``foundation@sf0.1``."""
+    return f"{group}@sf{args.scale:g}"
 
 
 def _ensure_source(args: argparse.Namespace, src: Path) -> None:
@@ -229,10 +247,16 @@ def _foundation(args: argparse.Namespace, work: Path, src: Path) -> dict[str, di
 def _recorded(args: argparse.Namespace, group: str) -> str:
     sizes = (f"--kernel-rows {' '.join(map(str, args.kernel_rows))}" if group == "kernels" else
              f"--scale {args.scale} --years {' '.join(map(str, args.years))}")
+    limit = f" --memory-limit {args.memory_limit}" if args.memory_limit else ""
     return (f"Recorded {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} "
-            f"cores, Python {platform.python_version()}; command: "
+            f"cores, {_memory_gb():.0f} GB RAM, Python {platform.python_version()}; command: "
             f"`.venv/bin/python -m tests.benchmarks.run --only {group} {sizes} "
-            f"--repeat {args.repeat}` (or `make bench`).")
+            f"--repeat {args.repeat}{limit}` (or `make bench`).")
+
+
+def _memory_gb() -> float:
+    """Physical memory of this machine in GB (10^9 bytes)."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
 
 
 def _foundation_report(args: argparse.Namespace,
@@ -242,7 +266,7 @@ def _foundation_report(args: argparse.Namespace,
     load = results["load (parquet → lakehouse)"]
     copy = results["copy floor (duckdb read_parquet)"]
     lines = [
-        "## Generator and loader",
+        f"## Generator and loader at SF {args.scale:g}",
         "",
         _recorded(args, "foundation"),
         "",
@@ -265,6 +289,13 @@ def _foundation_report(args: argparse.Namespace,
     return lines
 
 
+def _order(key: str) -> tuple[int, float]:
+    """Sections in the order of :data:`GROUPS`, each group's scales ascending."""
+    group, _, scale = key.partition("@sf")
+    group = group.split(".")[0]  # kernels.sweeps: a family of the kernels group
+    return (GROUPS.index(group) if group in GROUPS else len(GROUPS), float(scale or 0))
+
+
 def _section(group: str, body: str) -> str:
     return f"<!-- bench: {group} -->\n{body.strip()}\n<!-- /bench: {group} -->"
 
@@ -275,7 +306,7 @@ def _write_report(output: Path, sections: dict[str, list[str]]) -> None:
     previous = output.read_text(encoding="utf-8") if output.exists() else ""
     notes = previous[previous.index(NOTES_MARKER):] if NOTES_MARKER in previous else ""
     kept = {m.group(1): m.group(0) for m in re.finditer(
-        r"<!-- bench: (\w+) -->.*?<!-- /bench: \1 -->", previous, flags=re.DOTALL)}
+        r"<!-- bench: ([\w@.]+) -->.*?<!-- /bench: \1 -->", previous, flags=re.DOTALL)}
     parts = [
         "# Benchmarks",
         "",
@@ -283,11 +314,8 @@ def _write_report(output: Path, sections: dict[str, list[str]]) -> None:
         "largest of the runs. Baselines run in the same session, so the ratios hold across "
         "machines better than the absolute numbers.",
     ]
-    for group in GROUPS:
-        if group in sections:
-            parts += ["", _section(group, "\n".join(sections[group]))]
-        elif group in kept:
-            parts += ["", kept[group]]
+    for key in sorted({*kept, *sections}, key=_order):
+        parts += ["", _section(key, "\n".join(sections[key])) if key in sections else kept[key]]
     text = "\n".join(parts) + "\n" + ("\n" + notes if notes else "")
     output.write_text(text, encoding="utf-8")
     for group, lines in sections.items():
