@@ -311,6 +311,18 @@ class _Baseline:
     def __init__(self, catalog: Catalog, frames: Mapping[str, pd.DataFrame], year: int,
                  dims: Sequence[str]) -> None:
         self.catalog, self.frames, self.year, self.dims = catalog, frames, year, tuple(dims)
+        self._windows: dict[tuple[str, int], pd.DataFrame] = {}
+
+    def window(self, fact: str, shift: int) -> pd.DataFrame:
+        """The rows of ``fact`` in the year shifted by ``shift`` months, sliced once (as an
+        analyst keeps ``visits_2025 = visits[...]`` for all the blocks using it), null keys
+        marked so that cells line up between the numerator and the denominator."""
+        if (fact, shift) not in self._windows:
+            df, start = self.frames[fact], self.year * 12 + shift
+            df = df[(df["_mi"] >= start) & (df["_mi"] < start + 12)]
+            keys = {c for c in FACTS[fact].dimensions.values() if c in df}
+            self._windows[fact, shift] = df.assign(**{c: df[c].fillna(_NULL) for c in keys})
+        return self._windows[fact, shift]
 
     def dims_of(self, node: Indicator | Measure) -> tuple[str, ...]:
         facts = {m.fact for m, _, _ in _terms(self.catalog, node, 0, self.year)}
@@ -323,11 +335,9 @@ class _Baseline:
         """The term's aggregate per (dims…, month), every cell of the window (0 if none)."""
         measure = self.catalog.measure(term.measure)
         fact = FACTS[measure.fact]
-        df = self.frames[fact.name]
-        start = self.year * 12 + shift
-        df = df[(df["_mi"] >= start) & (df["_mi"] < start + 12)]
-        sets = self.catalog.value_sets.for_year(start // 12)
-        keys = [df[fact.dimensions[d]].fillna(_NULL).rename(d) for d in dims]
+        df = self.window(fact.name, shift)
+        sets = self.catalog.value_sets.for_year((self.year * 12 + shift) // 12)
+        keys = [df[fact.dimensions[d]].rename(d) for d in dims]
         keys.append((df["_mi"] - shift).rename("_mi"))
         mask = pd.Series(True, index=df.index)
         for e in term.where:
