@@ -127,18 +127,19 @@ def _terms(catalog: Catalog, node: Indicator | Measure, shift: int, year: int
 
 
 def _needs(catalog: Catalog, indicators: Sequence[Indicator], year: int,
-           dims: Sequence[str]) -> dict[str, tuple[set[str], int]]:
-    """Per fact: the columns read and the earliest shift (months) of a window."""
-    needs: dict[str, tuple[set[str], int]] = {}
+           dims: Sequence[str]) -> dict[str, tuple[set[str], set[int]]]:
+    """Per fact: the columns read and the shifts (months) of the windows read."""
+    needs: dict[str, tuple[set[str], set[int]]] = {}
     for ind in indicators:
         for measure, term, shift in _terms(catalog, ind, 0, year):
             fact = FACTS[measure.fact]
-            columns, low = needs.get(fact.name, (set(), 0))
+            columns, shifts = needs.setdefault(fact.name, (set(), set()))
             exprs = [*term.where, *(x.where for x in term.exclusions)]
             exprs += [measure.expression] if measure.expression is not None else []
             columns |= {c for e in exprs for c in e.columns}
             columns |= {fact.dimensions[d] for d in dims if d in fact.dimensions}
-            needs[fact.name] = (columns | {fact.time_field}, min(low, shift))
+            columns.add(fact.time_field)
+            shifts.add(shift)
     return needs
 
 
@@ -152,29 +153,39 @@ def _open(lake_or_path: Any) -> tuple[Any, bool]:
 
 
 def load(lake: Any, catalog: Catalog, indicators: Sequence[Indicator], year: int,
-         dims: Sequence[str] = DIMS) -> dict[str, pd.DataFrame]:
-    """Each fact's needed columns for ``year`` (and the months before it that a growth reads)
-    as one pandas frame, with ``_mi`` = year × 12 + month − 1 of the fact's time field."""
+         dims: Sequence[str] = DIMS) -> dict[tuple[str, int], pd.DataFrame]:
+    """The needed columns of each fact as pandas frames, one per window read: ``(fact, 0)``
+    the data year, ``(fact, -12)`` the year before (a growth over the year), as an analyst
+    keeps ``visits_2025`` and ``visits_2024``.
+
+    Each frame also has ``_mi`` = year × 12 + month − 1 of the fact's time field and, per
+    dimension of ``dims`` the fact has, ``_key_<dimension>``: its column with nulls marked
+    (:data:`_NULL`) so that the cells of a numerator and a denominator line up.
+    """
     from hospital_sdk.store.catalog import CATALOG
 
     frames = {}
-    for name, (columns, low) in _needs(catalog, indicators, year, dims).items():
+    for name, (columns, shifts) in _needs(catalog, indicators, year, dims).items():
         fact = FACTS[name]
         types = {r[0]: r[1] for r in lake.duck.execute(
             f'DESCRIBE {CATALOG}.aggregated."{name}"').fetchall()}
         select = ", ".join(f'CAST("{c}" AS DOUBLE) AS "{c}"'
                            if types[c].startswith(("DECIMAL", "HUGEINT")) else f'"{c}"'
                            for c in sorted(columns))
-        lo, hi = divmod(year * 12 + low, 12)
         t = fact.time_field
-        table = lake.duck.execute(
-            f'SELECT {select} FROM {CATALOG}.aggregated."{name}" '
-            f"WHERE \"{t}\" >= TIMESTAMP '{lo}-{hi + 1:02d}-01' "
-            f"AND \"{t}\" < TIMESTAMP '{year + 1}-01-01'").to_arrow_table()
-        df = table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
-        ts = pd.to_datetime(df[t])
-        df["_mi"] = (ts.dt.year * 12 + ts.dt.month - 1).astype("int64")
-        frames[name] = df
+        for shift in sorted(shifts):
+            (y0, m0), (y1, m1) = (divmod(year * 12 + shift + k, 12) for k in (0, 12))
+            table = lake.duck.execute(
+                f'SELECT {select} FROM {CATALOG}.aggregated."{name}" '
+                f"WHERE \"{t}\" >= TIMESTAMP '{y0}-{m0 + 1:02d}-01' "
+                f"AND \"{t}\" < TIMESTAMP '{y1}-{m1 + 1:02d}-01'").to_arrow_table()
+            df = table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+            ts = pd.to_datetime(df[t])
+            df["_mi"] = (ts.dt.year * 12 + ts.dt.month - 1).astype("int64")
+            for d in dims:
+                if d in fact.dimensions:
+                    df[f"_key_{d}"] = df[fact.dimensions[d]].fillna(_NULL)
+            frames[name, shift] = df
     return frames
 
 
@@ -308,21 +319,9 @@ def evaluate(expr: Expression, df: pd.DataFrame, value_sets: Mapping[str, Any]) 
 class _Baseline:
     """Computes one indicator at a time from the loaded frames (nothing cached across them)."""
 
-    def __init__(self, catalog: Catalog, frames: Mapping[str, pd.DataFrame], year: int,
-                 dims: Sequence[str]) -> None:
+    def __init__(self, catalog: Catalog, frames: Mapping[tuple[str, int], pd.DataFrame],
+                 year: int, dims: Sequence[str]) -> None:
         self.catalog, self.frames, self.year, self.dims = catalog, frames, year, tuple(dims)
-        self._windows: dict[tuple[str, int], pd.DataFrame] = {}
-
-    def window(self, fact: str, shift: int) -> pd.DataFrame:
-        """The rows of ``fact`` in the year shifted by ``shift`` months, sliced once (as an
-        analyst keeps ``visits_2025 = visits[...]`` for all the blocks using it), null keys
-        marked so that cells line up between the numerator and the denominator."""
-        if (fact, shift) not in self._windows:
-            df, start = self.frames[fact], self.year * 12 + shift
-            df = df[(df["_mi"] >= start) & (df["_mi"] < start + 12)]
-            keys = {c for c in FACTS[fact].dimensions.values() if c in df}
-            self._windows[fact, shift] = df.assign(**{c: df[c].fillna(_NULL) for c in keys})
-        return self._windows[fact, shift]
 
     def dims_of(self, node: Indicator | Measure) -> tuple[str, ...]:
         facts = {m.fact for m, _, _ in _terms(self.catalog, node, 0, self.year)}
@@ -335,9 +334,9 @@ class _Baseline:
         """The term's aggregate per (dims…, month), every cell of the window (0 if none)."""
         measure = self.catalog.measure(term.measure)
         fact = FACTS[measure.fact]
-        df = self.window(fact.name, shift)
+        df = self.frames[fact.name, shift]
         sets = self.catalog.value_sets.for_year((self.year * 12 + shift) // 12)
-        keys = [df[fact.dimensions[d]].rename(d) for d in dims]
+        keys = [df[f"_key_{d}"].rename(d) for d in dims]
         keys.append((df["_mi"] - shift).rename("_mi"))
         mask = pd.Series(True, index=df.index)
         for e in term.where:
@@ -410,7 +409,7 @@ def _combine(n: pd.Series, d: pd.Series, node: Indicator) -> pd.DataFrame:
 
 
 def compute_loaded(catalog: Catalog, indicators: Sequence[Indicator],
-                   frames: Mapping[str, pd.DataFrame], year: int,
+                   frames: Mapping[tuple[str, int], pd.DataFrame], year: int,
                    dims: Sequence[str] = DIMS) -> pd.DataFrame:
     """Indicators by ``dims`` and month from frames :func:`load` read: ``indicator_id,
     version, <dims>, period, numerator, denominator, value, status``."""
@@ -455,7 +454,9 @@ def compute(lake_or_path: Any, indicator_ids: Sequence[str], year: int | str, *,
         if opened:
             lake.close()
     result.attrs.update(load_s=t1 - t0, compute_s=t2 - t1,
-                        rows_loaded={k: len(v) for k, v in frames.items()})
+                        rows_loaded={f"{fact} from {(year * 12 + shift) // 12}-"
+                                     f"{(year * 12 + shift) % 12 + 1:02d}": len(v)
+                                     for (fact, shift), v in frames.items()})
     return result
 
 
