@@ -52,12 +52,21 @@ the data (:data:`PERIOD` from the source):
   union of their time windows — reading those rows and columns once;
 - ``score + report``: :func:`~hospital_sdk.assessments.scoring.score_items` with the edition's
   options and :func:`~hospital_sdk.reports.assessment_report.write_assessment_report` without
-  the PDF (xlsx, HTML, manifest), on a result computed in the setup.
+  the PDF (xlsx, HTML, manifest), on a result computed in the setup;
+- ``pandas``: the issue's analyst baseline (:mod:`tests.benchmarks.pandas_baseline`): the
+  edition's computable records by institution × department × month for the data year, loaded
+  from the lakehouse into pandas once (load seconds reported apart) and computed one indicator
+  at a time with masks and ``groupby``;
+- ``engine, same indicators``: one :func:`~hospital_sdk.indicators.compute` over exactly the
+  indicators the pandas baseline covers, by the same institution, department and month — the
+  fair other side of the "product ≥ 20× faster than pandas at SF 1" target.
 
 An untimed check process per size counts the rows, the batches, the columns and the window
 rows per fact, splits a warm engine run into building the Ibis queries, running their SQL and
 the rest, profiles one warm ``compute_edition`` with :mod:`cProfile` (where the time goes),
-and returns the items, so the runner can verify the ×20 values against ×1.
+and returns the items, so the runner can verify the ×20 values against ×1. Another untimed
+process per size runs :func:`tests.benchmarks.pandas_baseline.check`: pandas and the engine on
+the same indicators, compared cell by cell (cells, statuses, largest difference of values).
 """
 
 from __future__ import annotations
@@ -190,6 +199,23 @@ _REPORT = """
     RESULT = {"rows": len(scored.items) + len(scored.departments) + len(scored.trend),
               "files": [str(f) for f in files]}
 """
+_PANDAS_SETUP = _SETUP + """
+    from tests.benchmarks import pandas_baseline
+    pd_ids = pandas_baseline.edition_ids(catalog, ed)
+    pd_chosen, _ = pandas_baseline.covered(catalog, pd_ids, int(PERIOD))
+"""
+_PANDAS = """
+    result = pandas_baseline.compute(lake, [i.key for i in pd_chosen], PERIOD, catalog=catalog)
+    RESULT = {"rows": len(result), "load_s": result.attrs["load_s"],
+              "compute_s": result.attrs["compute_s"]}
+"""
+_ENGINE_SAME = """
+    result = compute(catalog, pd_chosen, lake, period=PERIOD, by=(*pandas_baseline.DIMS, "month"))
+    RESULT = {"rows": len(result)}
+"""
+_PANDAS_CHECK = """
+    RESULT = {"rows": 0, **pandas_baseline.check(lake, catalog, pd_ids, PERIOD)}
+"""
 _CHECK = """
     import cProfile, io, pstats
     import numpy as np
@@ -287,6 +313,9 @@ CHILD: dict[str, tuple[str, str] | str] = {
     "assessment_floor": (_SETUP, _FLOOR),
     "assessment_report": (_REPORT_SETUP, _REPORT),
     "assessment_check": (_SETUP, _CHECK),
+    "assessment_pandas": (_PANDAS_SETUP, _PANDAS),
+    "assessment_engine_same": (_PANDAS_SETUP, _ENGINE_SAME),
+    "assessment_pandas_check": (_PANDAS_SETUP, _PANDAS_CHECK),
 }
 """Child-process code of this benchmark for the runner: (untimed setup, timed body)."""
 
@@ -311,9 +340,11 @@ def ensure_scaled(measure: Measure, src_lake: Path, src_stamp: str, work: Path,
 
 def _repeat(measure: Measure, n: int, kind: str, **params: object) -> dict:
     runs = [measure(kind, **params) for _ in range(n)]
+    parts = {k: statistics.median(r[k] for r in runs) for k in ("load_s", "compute_s")
+             if k in runs[0]}  # the pandas baseline's phases
     return {"rows": runs[0]["rows"], "seconds": statistics.median(r["seconds"] for r in runs),
             "rss_mb": max(r["rss_mb"] for r in runs),
-            "runs": [round(r["seconds"], 2) for r in runs]}
+            "runs": [round(r["seconds"], 2) for r in runs], **parts}
 
 
 def _compare(small: list, big: list) -> dict:
@@ -355,13 +386,50 @@ def run(measure: Measure, repeat: int, src: Path, work: Path, root: Path,
                                   **common),
             "score + report": _repeat(measure, repeat, "assessment_report", out=str(reports),
                                       **common),
+            "pandas": _repeat(measure, repeat, "assessment_pandas", **common),
+            "engine, same indicators": _repeat(measure, repeat, "assessment_engine_same",
+                                               **common),
         }
         shutil.rmtree(reports, ignore_errors=True)
         out["sizes"][label] = {"factor": factor, "build": build, "check": check,
+                               "pandas_check": measure("assessment_pandas_check", **common),
                                "times": times}
     sizes = list(out["sizes"].values())
     out["compare"] = _compare(sizes[0]["check"]["values"], sizes[-1]["check"]["values"])
     return out
+
+
+def _pandas_lines(sizes: dict) -> list[str]:
+    """The product against the analyst's pandas on the same indicators, and their check."""
+    lines = []
+    for label, s in sizes.items():
+        t, c = s["times"], s["pandas_check"]
+        pd_, eng = t["pandas"], t["engine, same indicators"]
+        ratio = pd_["seconds"] / eng["seconds"]
+        verdict = (f" (target ≥ 20× at SF 1: **{'met' if ratio >= 20 else 'missed'}**)"
+                   if s["factor"] == FACTOR else " (the ≥ 20× target is for SF 1)")
+        lines.append(
+            f"- {label}: the computable tertiary records by institution × department × month "
+            f"({c['indicators']} indicators, {c['cells_engine']:,} cells): pandas "
+            f"{pd_['seconds']:.2f} s (loading the columns {pd_['load_s']:.2f} s, computing "
+            f"{pd_['compute_s']:.2f} s) vs the engine on the same indicators "
+            f"{eng['seconds']:.2f} s: pandas / engine **{ratio:.1f}×**{verdict}; pandas "
+            f"computing alone (data already in memory) / engine "
+            f"{pd_['compute_s'] / eng['seconds']:.1f}×.")
+        differ = c["mismatching"]
+        lines.append(
+            f"  Check of the same cells: {c['only_pandas']} cells only in pandas, "
+            f"{c['only_engine']} only in the engine, {c['status_mismatch']} with another status; "
+            f"{c['compared']:,} `ok` values compared, largest difference {c['max_abs_diff']:.3g} "
+            f"(relative {c['max_rel_diff']:.3g}, from float vs exact decimal sums); "
+            + ("no indicator differs by more than 1e-9 relative." if not differ else
+               f"{len(differ)} indicators differ: " + ", ".join(
+                   f"{k} ({v:.3g})" for k, v in list(differ.items())[:8]) + "."))
+    left = next(iter(sizes.values()))["pandas_check"]["not_covered"]
+    if left:
+        lines.append("  Records not in the pandas comparison: " + "; ".join(
+            f"`{k}`: {why}" for k, why in left.items()) + ".")
+    return lines
 
 
 def report(results: dict) -> list[str]:
@@ -409,6 +477,7 @@ def report(results: dict) -> list[str]:
             f"{s['check']['profile_total']:.2f} s outside the four engine calls (items, "
             "departments, trend, reported values, data quality, checks).",
         ]
+    lines += _pandas_lines(sizes)
     labels = list(sizes)
     if len(labels) > 1:
         a, b = (sizes[k]["times"] for k in (labels[0], labels[-1]))
