@@ -50,12 +50,10 @@ Examples
 >>> waits = pd.DataFrame({"department": ["A"] * 5 + ["B"],
 ...                       "wait_min": [10.0, 12.0, 15.0, 20.0, 43.0, 30.0]})
 >>> out = bootstrap_groups(waits, by="department", value="wait_min", replicates=500, seed=1)
->>> out[["department", "n", "estimate", "note"]]
-  department  n  estimate                                    note
-0          A  5      20.0                                    None
-1          B  1      30.0  one row: every resample equals it
->>> bool(out.low[0] < 20.0 < out.high[0]), (out.low[1], out.high[1])
-(True, (30.0, 30.0))
+>>> out
+  department  n  estimate   low   high                               note
+0          A  5      20.0  12.0  32.01                               None
+1          B  1      30.0  30.0  30.00  one row: every resample equals it
 """
 
 from __future__ import annotations
