@@ -3,8 +3,9 @@
 :func:`bootstrap_groups` resamples the rows of every group (e.g. institution × department) with
 replacement ``replicates`` times, computes the statistic of each resample and returns the
 percentile interval: the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles of the
-replicate statistics (linear interpolation between order statistics, Hyndman–Fan type 7, the
-default of NumPy and of DuckDB's ``quantile_cont``). The statistics:
+replicate statistics (levels rounded to 15 digits: :func:`percentile_levels`), interpolated
+linearly between order statistics (Hyndman–Fan type 7, the default of NumPy and of DuckDB's
+``quantile_cont``, written as DuckDB writes it so that the two agree to the bit). The statistics:
 
 ``mean``
     ``Σ value / n`` (e.g. mean outpatient wait in minutes).
@@ -67,7 +68,8 @@ import pandas as pd
 from hospital_sdk.errors import ContractError
 from hospital_sdk.kernels.config import kernel
 
-__all__ = ["BOOTSTRAP_STATISTICS", "bootstrap_groups", "mix32", "resample_positions"]
+__all__ = ["BOOTSTRAP_STATISTICS", "bootstrap_groups", "mix32", "percentile_levels",
+           "resample_positions"]
 
 Statistic = Literal["mean", "ratio", "median"]
 BOOTSTRAP_STATISTICS: tuple[str, ...] = ("mean", "ratio", "median")
@@ -119,12 +121,14 @@ def resample_positions(seed: int, group: int, replicate: int, n: int) -> np.ndar
 
 @kernel
 def _quantile(x: np.ndarray, q: float) -> float:  # pragma: no cover - compiled
-    """Type-7 quantile of the sorted ``x`` (``h = (len - 1) q``, linear between neighbours)."""
+    """Type-7 quantile of the sorted ``x``: ``h = (len - 1) q``, ``d = h - floor(h)``,
+    ``x[lo] (1 - d) + x[lo + 1] d`` — DuckDB's ``quantile_cont`` formula, to the bit."""
     h = (x.shape[0] - 1) * q
     lo = int(np.floor(h))
     if lo + 1 >= x.shape[0]:
         return x[x.shape[0] - 1]
-    return x[lo] + (h - lo) * (x[lo + 1] - x[lo])
+    d = h - lo
+    return x[lo] * (1.0 - d) + x[lo + 1] * d
 
 
 @kernel
@@ -190,6 +194,20 @@ def _bootstrap(starts: np.ndarray, values: np.ndarray, expected: np.ndarray, kin
         out[g, 1] = _quantile(ordered, q_low)
         out[g, 2] = _quantile(ordered, q_high)
     return out
+
+
+def percentile_levels(confidence: float) -> tuple[float, float]:
+    """The quantile levels of the interval: ``(1 ∓ confidence) / 2`` to 15 significant digits.
+
+    Rounded so that 0.95 gives exactly 0.025 and 0.975 (not 0.025000000000000022), and so that
+    the level written as a SQL literal is read back by the engine as the same double (a
+    decimal literal of more than 15 digits is not: DuckDB divides a 17-digit integer by 10**18).
+
+    >>> percentile_levels(0.95)
+    (0.025, 0.975)
+    """
+    low = float(f"{(1.0 - float(confidence)) / 2.0:.15g}")
+    return low, float(f"{1.0 - low:.15g}")
 
 
 def _columns(frame: pd.DataFrame, names: Sequence[str], numeric: Sequence[str]) -> None:
@@ -304,9 +322,9 @@ def bootstrap_groups(frame: pd.DataFrame, *, by: str | Sequence[str], value: str
     by = [by] if isinstance(by, str) else list(by)
     keys, starts, values, exp = prepare(frame, by, numeric)
     run = _bootstrap if jit else _bootstrap.py_func
-    alpha = 1.0 - float(confidence)
+    q_low, q_high = percentile_levels(confidence)
     res = run(starts, values, exp, BOOTSTRAP_STATISTICS.index(statistic), int(replicates),
-              alpha / 2.0, 1.0 - alpha / 2.0, int(seed))
+              q_low, q_high, int(seed))
     n = np.diff(starts)
     note = pd.Series([NOTE_EMPTY if k == 0 else NOTE_ONE if k == 1 else None for k in n],
                      dtype=object)

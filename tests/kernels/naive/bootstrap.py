@@ -48,7 +48,8 @@ def _quantile(ordered: list[float], q: float) -> float:
     lo = math.floor(h)
     if lo + 1 >= len(ordered):
         return ordered[-1]
-    return ordered[lo] + (h - lo) * (ordered[lo + 1] - ordered[lo])
+    d = h - lo  # interpolated as DuckDB's quantile_cont does: x_lo (1 - d) + x_hi d
+    return ordered[lo] * (1.0 - d) + ordered[lo + 1] * d
 
 
 def bootstrap_reference(frame: pd.DataFrame, by: Sequence[str], columns: Sequence[str],
@@ -64,7 +65,8 @@ def bootstrap_reference(frame: pd.DataFrame, by: Sequence[str], columns: Sequenc
         rows = groups.setdefault(key, [])
         if not any(pd.isna(v) for v in vals):
             rows.append((float(vals[0]), float(vals[1]) if len(vals) == 2 else 1.0))
-    alpha = 1.0 - confidence
+    low = float(f"{(1.0 - confidence) / 2.0:.15g}")  # 0.95 -> 0.025 exactly, then 0.975
+    high = float(f"{1.0 - low:.15g}")
     out = {}
     for g, key in enumerate(sorted(groups)):
         rows = sorted(groups[key])
@@ -74,6 +76,6 @@ def bootstrap_reference(frame: pd.DataFrame, by: Sequence[str], columns: Sequenc
             continue
         stats = sorted(_statistic([rows[k] for k in positions(seed, g, b, n)], statistic)
                        for b in range(replicates))
-        out[key] = (n, _statistic(rows, statistic), _quantile(stats, alpha / 2.0),
-                    _quantile(stats, 1.0 - alpha / 2.0))
+        out[key] = (n, _statistic(rows, statistic), _quantile(stats, low),
+                    _quantile(stats, high))
     return out
