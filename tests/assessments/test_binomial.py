@@ -97,3 +97,38 @@ def test_bad_input() -> None:
         regularized_beta(1.5, 1.0, 1.0)
     with pytest.raises(ValueError):
         beta_quantile(0.0, 1.0, 1.0)
+
+
+def _spiegelhalter_binomial(theta: float, n: int, p: float) -> float:
+    """Spiegelhalter's interpolated binomial limit, by summing the pmf with exact coefficients:
+    r the smallest count with F(r) >= p, a = (F(r) - p) / (F(r) - F(r - 1)), (r - a) / n."""
+    cdf, r, before = 0.0, 0, 0.0
+    while True:
+        before, cdf = cdf, cdf + math.comb(n, r) * theta**r * (1 - theta) ** (n - r)
+        if cdf >= p:
+            return max((r - (cdf - p) / (cdf - before)) / n, 0.0)
+        r += 1
+
+
+def test_exact_binomial_funnel_limits() -> None:
+    from statistics import NormalDist
+
+    from hospital_sdk.assessments.intervals import funnel_limits
+    n = [5, 20, 100, 400]
+    f = funnel_limits(0.1, n, kind="binomial", z=(1.96, 3.09))
+    for row in f.itertuples():
+        p = NormalDist().cdf(-row.z)
+        assert row.low == pytest.approx(_spiegelhalter_binomial(0.1, int(row.denominator), p),
+                                        abs=1e-12)
+        assert row.high == pytest.approx(_spiegelhalter_binomial(0.1, int(row.denominator),
+                                                                 1 - p), abs=1e-12)
+    # large n: close to the normal limits 0.3 ± 1.96 sqrt(0.21 / 10^5) = 0.3 ± 0.00284
+    big = funnel_limits(0.3, [100_000], kind="binomial", z=1.96)
+    assert big.low[0] == pytest.approx(0.3 - 0.00284, abs=2e-5)
+    assert big.high[0] == pytest.approx(0.3 + 0.00284, abs=2e-5)
+    # targets 0 and 1 have no spread; zero trials give NaN
+    edge = funnel_limits([0.0, 1.0, 0.5], [50, 50, 0], kind="binomial", z=1.96)
+    assert edge[["low", "high"]].values[:2].tolist() == [[0.0, 0.0], [1.0, 1.0]]
+    assert edge[["low", "high"]].iloc[2].isna().all()
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        funnel_limits(1.5, [10], kind="binomial")

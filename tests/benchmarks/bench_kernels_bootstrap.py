@@ -16,11 +16,11 @@ each way measured in a fresh child process, medians of ``--repeat``:
 The three results are checked equal — the sums of the groups' ``low`` and ``high`` to the bit:
 with waits in whole minutes every sum is exact, so equal ends mean the same resamples. The
 replicate count is :data:`REPLICATES` (100), not the product's default 2 000, so that the SQL
-path finishes at 10M visits (it materialises 10⁹ draws there; about 10 minutes on two cores by
-the 100k-visit rate); both paths' work grows linearly
-with the replicates, so the ratio does not depend much on it. The issue's rule: a kernel
-replaces the SQL path in the product only where it is at least 5× faster on 10M events; the
-report states the ratio and the verdict.
+path finishes at 10M visits: it materialises 10⁹ draws there (about 10 minutes on two cores at
+the rate seen at 100k visits). Both paths' work grows linearly with the replicates, so the
+ratio does not depend much on it. The issue's rule: a kernel replaces the SQL path in the
+product only where it is at least 5× faster on 10M events; the report states the ratio and the
+verdict.
 
 Run: ``.venv/bin/python -m tests.benchmarks.run --only kernels`` once the lead has added this
 module to the runner (``--kernel-rows`` to change the sizes).
