@@ -321,7 +321,8 @@ def bootstrap_groups(frame: pd.DataFrame, *, by: str | Sequence[str], value: str
                                seed)
     by = [by] if isinstance(by, str) else list(by)
     keys, starts, values, exp = prepare(frame, by, numeric)
-    run = _bootstrap if jit else _bootstrap.py_func
+    # under NUMBA_DISABLE_JIT=1 the kernel is the plain function and has no py_func
+    run = _bootstrap if jit else getattr(_bootstrap, "py_func", _bootstrap)
     q_low, q_high = percentile_levels(confidence)
     res = run(starts, values, exp, BOOTSTRAP_STATISTICS.index(statistic), int(replicates),
               q_low, q_high, int(seed))
