@@ -103,3 +103,17 @@ def test_bad_input() -> None:
         bootstrap_interval(table, by="g", value="w")
     with pytest.raises(ValueError, match="seed must be"):
         bootstrap_expr(table, by="g", value="v", seed=-1)
+
+
+def test_group_numbering_agrees_on_unicode_and_case() -> None:
+    # the generator is keyed by the group's rank among sorted keys: pandas (code points) and
+    # DuckDB (UTF-8 bytes) must sort "Resp" < "resp" < "呼吸科" < "心内科" the same way
+    rng = np.random.default_rng(8)
+    names = np.array(["心内科", "resp", "呼吸科", "Resp"], dtype=object)
+    frame = pd.DataFrame({"department": names[rng.integers(0, 4, 120)],
+                          "wait": rng.integers(1, 90, 120).astype(float)})
+    kw = dict(by="department", value="wait", replicates=60, seed=5)
+    kernel = bootstrap_interval(frame, method="kernel", **kw)
+    assert kernel["department"].tolist() == ["Resp", "resp", "呼吸科", "心内科"]
+    pd.testing.assert_frame_equal(kernel, bootstrap_interval(frame, method="sql", **kw),
+                                  check_exact=True, check_dtype=False)
