@@ -45,6 +45,13 @@ overflow. Each level is a bijection, so within one replicate the ``n`` draws com
 32-bit values; the multiply-shift maps them to rows with a bias below ``n / 2**32``. Sums run
 over the draws in order ``j = 0, 1, …`` so the floating-point result is reproducible bit for bit.
 
+Cost
+----
+``Σ n × replicates`` draws, each a hash and one read within its group: about 2 ns per draw on
+one core measured (1M rows × 100 replicates in 0.2 s with the arrays ready, 0.7 s with the
+pandas wrapper's grouping and sorting), so 10M rows × the default 2 000 replicates is of the
+order of a minute. The median walks a count array per replicate (``O(n)``, no sort).
+
 Examples
 --------
 >>> import pandas as pd
