@@ -47,6 +47,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from hospital_sdk.assessments.binomial import regularized_beta
+
 __all__ = ["funnel_flag", "funnel_limits", "poisson_interval", "wilson_interval"]
 
 ArrayLike = npt.ArrayLike
@@ -336,8 +338,39 @@ def _poisson_limit(mu: np.ndarray, n: np.ndarray, prob: float) -> np.ndarray:
         return np.maximum((r - a) / n, 0.0)
 
 
+def _binomial_limit(theta: np.ndarray, n: np.ndarray, prob: float) -> np.ndarray:
+    """The binomial analogue of :func:`_poisson_limit` (Spiegelhalter 2005, Appendix A.1):
+    ``F(r) = P(R <= r)``, R ~ Binomial(n, theta), is ``I_{1-theta}(n - r, r + 1)``."""
+    def cdf(r: np.ndarray, m: np.ndarray, t: np.ndarray) -> np.ndarray:
+        out = np.where(r >= m, 1.0, 0.0)
+        mid = (r >= 0) & (r < m)
+        if mid.any():
+            out[mid] = regularized_beta(1.0 - t[mid], m[mid] - r[mid], r[mid] + 1.0)
+        return out
+    z = NormalDist().inv_cdf(prob)
+    sd = np.sqrt(n * theta * (1.0 - theta))
+    r = np.clip(np.floor(n * theta + z * sd + (1.0 - 2.0 * theta) * (z * z - 1.0) / 6.0), 0.0, n)
+    f = cdf(r, n, theta)
+    for _ in range(10_000):  # the start is within a few counts; step to the exact quantile
+        up = (f < prob) & (r < n)
+        if up.any():
+            r[up] += 1.0
+            f[up] = cdf(r[up], n[up], theta[up])
+        before = cdf(r - 1.0, n, theta)
+        down = (r > 0) & (before >= prob)
+        if not up.any() and not down.any():
+            break
+        r[down] -= 1.0
+        f[down] = before[down]
+    before = cdf(r - 1.0, n, theta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = (f - prob) / (f - before)
+        limit = np.clip((r - a) / n, 0.0, 1.0)
+    return np.where((theta == 0) | (theta == 1), theta, limit)  # no spread at all
+
+
 def funnel_limits(target: ArrayLike, denominators: ArrayLike, *,
-                  kind: Literal["proportion", "rate"] = "proportion",
+                  kind: Literal["proportion", "binomial", "rate"] = "proportion",
                   z: float | Sequence[float] = (1.96, 3.09)) -> pd.DataFrame:
     """Funnel-plot control limits around ``target`` at each denominator (Spiegelhalter 2005).
 
@@ -349,6 +382,12 @@ def funnel_limits(target: ArrayLike, denominators: ArrayLike, *,
     ``kind="proportion"``
         Binomial normal approximation: :math:`p_0 \\pm z\\sqrt{p_0(1-p_0)/n}`, clipped to
         [0, 1]; ``target`` is a proportion in 0–1 and ``denominators`` the trials.
+    ``kind="binomial"``
+        Exact binomial with the same interpolation: :math:`F` is the Binomial(n, p₀) CDF
+        (from the incomplete beta of :mod:`hospital_sdk.assessments.binomial`), the limit
+        :math:`(r_p - a)/n` clipped to [0, 1]; for small denominators or targets near 0 or 1,
+        where the normal approximation is poor. ``target`` and ``denominators`` as for
+        ``proportion`` (the denominators are trial counts).
     ``kind="rate"``
         Exact Poisson with Spiegelhalter's interpolation (Appendix A.1): with expected count
         :math:`\\mu = \\theta n`, :math:`r_p` the smallest count with
@@ -389,15 +428,15 @@ def funnel_limits(target: ArrayLike, denominators: ArrayLike, *,
     0  1.96  0.00755  0.03232
     1  3.09  0.00244  0.04132
     """
-    if kind not in ("proportion", "rate"):
-        raise ValueError(f"kind must be 'proportion' or 'rate', got {kind!r}")
+    if kind not in ("proportion", "binomial", "rate"):
+        raise ValueError(f"kind must be 'proportion', 'binomial' or 'rate', got {kind!r}")
     zs = [float(v) for v in np.atleast_1d(np.asarray(z, dtype=float))]
     if any(not v > 0 for v in zs):
         raise ValueError(f"z must be positive, got {z!r}")
     t, n = np.broadcast_arrays(np.asarray(target, dtype=float),
                                _counts("denominators", denominators))
     t, n = np.atleast_1d(t).astype(float).ravel(), np.atleast_1d(n).astype(float).ravel()
-    if kind == "proportion" and np.any((t < 0) | (t > 1)):
+    if kind != "rate" and np.any((t < 0) | (t > 1)):
         raise ValueError("a proportion target must be between 0 and 1")
     if kind == "rate" and np.any(t < 0):
         raise ValueError("a rate target must not be negative")
@@ -412,6 +451,10 @@ def funnel_limits(target: ArrayLike, denominators: ArrayLike, *,
                 half = zv * np.sqrt(tu * (1.0 - tu) / nu)
                 low[usable] = np.clip(tu - half, 0.0, 1.0)
                 high[usable] = np.clip(tu + half, 0.0, 1.0)
+            elif kind == "binomial":
+                p_low = NormalDist().cdf(-zv)
+                low[usable] = _binomial_limit(tu, nu, p_low)
+                high[usable] = _binomial_limit(tu, nu, 1.0 - p_low)
             else:
                 mu = tu * nu
                 p_low = NormalDist().cdf(-zv)
