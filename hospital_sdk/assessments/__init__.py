@@ -7,7 +7,9 @@ is a structure of dimensions; an *edition* lists ``indicator@version`` items wit
 (:func:`score_items`: direction-aware scores, peer percentiles, Wilson / exact Poisson intervals,
 funnel limits, a tier estimate with its assumptions) and the report presents
 (:func:`hospital_sdk.reports.edition_report.report_edition`). :func:`diff_editions` compares two
-editions over one period.
+editions over one period. :func:`clopper_pearson_interval` gives exact binomial intervals and
+:func:`bootstrap_interval` percentile-bootstrap intervals of means, medians and standardized ratios
+(a Numba kernel, or the same resamples in SQL on other backends).
 
 Examples
 --------
@@ -17,13 +19,16 @@ Examples
 ('2024', 56, 26)
 """
 
+from hospital_sdk.assessments.binomial import clopper_pearson_interval
 from hospital_sdk.assessments.compare import diff_editions
 from hospital_sdk.assessments.compute import compute_edition, latest_complete_year
 from hospital_sdk.assessments.editions import Assessment, Edition, edition, load_assessments
 from hospital_sdk.assessments.intervals import funnel_limits, poisson_interval, wilson_interval
 from hospital_sdk.assessments.result import AssessmentResult
 from hospital_sdk.assessments.scoring import score_items, small_count_suppression
+from hospital_sdk.assessments.uncertainty import bootstrap_interval
 
-__all__ = ["Assessment", "AssessmentResult", "Edition", "compute_edition", "diff_editions",
-           "edition", "funnel_limits", "latest_complete_year", "load_assessments",
+__all__ = ["Assessment", "AssessmentResult", "Edition", "bootstrap_interval",
+           "clopper_pearson_interval", "compute_edition", "diff_editions", "edition",
+           "funnel_limits", "latest_complete_year", "load_assessments",
            "poisson_interval", "score_items", "small_count_suppression", "wilson_interval"]

@@ -9,10 +9,20 @@ product and is used wherever Numba cannot run (e.g. on Spark); the tests compare
 module                    kernels
 ========================  =====================================================================
 ``episodes``              :func:`readmission_gaps` — 0–31-day unplanned readmission linking
+``bootstrap``             :func:`bootstrap_groups` — percentile bootstrap intervals of a mean,
+                          a ratio of sums or a median for many groups at once
 ========================  =====================================================================
 """
 
+from hospital_sdk.kernels.bootstrap import (
+    BOOTSTRAP_STATISTICS,
+    bootstrap_groups,
+    mix32,
+    percentile_levels,
+    resample_positions,
+)
 from hospital_sdk.kernels.config import JIT_OPTIONS, kernel
 from hospital_sdk.kernels.episodes import READMISSION_COLUMNS, readmission_gaps
 
-__all__ = ["JIT_OPTIONS", "READMISSION_COLUMNS", "kernel", "readmission_gaps"]
+__all__ = ["BOOTSTRAP_STATISTICS", "JIT_OPTIONS", "READMISSION_COLUMNS", "bootstrap_groups",
+           "kernel", "mix32", "percentile_levels", "readmission_gaps", "resample_positions"]

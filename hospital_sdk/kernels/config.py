@@ -33,10 +33,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 def kernel(function: F) -> F:
     """Compile ``function`` with :data:`JIT_OPTIONS` (lazily, on its first call).
 
+    The result has ``py_func`` (the Python body) also when ``NUMBA_DISABLE_JIT=1`` leaves the
+    function uncompiled, so wrappers can call ``py_func`` either way.
+
     >>> @kernel
     ... def _double(x):
     ...     return 2 * x
     >>> _double(21), _double.py_func(21)
     (42, 42)
     """
-    return numba.jit(**JIT_OPTIONS)(function)  # type: ignore[no-any-return]
+    compiled = numba.jit(**JIT_OPTIONS)(function)
+    if compiled is function:  # NUMBA_DISABLE_JIT=1: the plain function, given the same handle
+        function.py_func = function  # type: ignore[attr-defined]
+    return compiled  # type: ignore[no-any-return]
