@@ -59,11 +59,18 @@ from tests.benchmarks import (
     bench_asset_graph,
     bench_indicators,
     bench_kernels,
+    bench_kernels_bootstrap,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTES_MARKER = "<!-- notes: kept across runs -->"
 GROUPS = ("foundation", "asset_graph", "indicators", "assessment", "kernels")
+KERNELS = {
+    "episodes": ("episode linking (readmission, return to theatre, 72-h revisit)",
+                 bench_kernels),
+    "bootstrap": ("bootstrap intervals", bench_kernels_bootstrap),
+}
+"""The kernel families of the ``kernels`` group: (title, benchmark module)."""
 
 _CHILD: dict[str, str | tuple[str, str]] = {
     "generate": """
@@ -109,7 +116,7 @@ _CHILD: dict[str, str | tuple[str, str]] = {
     **bench_asset_graph.CHILD,
     **bench_indicators.CHILD,
     **bench_assessment.CHILD,
-    **bench_kernels.CHILD,
+    **{kind: code for _, module in KERNELS.values() for kind, code in module.CHILD.items()},
 }
 """Child-process code per kind: the timed body, or (untimed setup such as imports, timed body)."""
 
@@ -159,7 +166,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=ROOT / ".bench")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--kernel-rows", type=int, nargs="+", default=[1_000_000, 10_000_000],
-                        help="stays per kernel measurement (the kernels group)")
+                        help="events per kernel measurement (the kernels group)")
+    parser.add_argument("--kernel", choices=sorted(KERNELS), action="append",
+                        help="only this kernel family (repeatable; default: all)")
     parser.add_argument("--only", choices=GROUPS, action="append",
                         help="run only this group (repeatable; default: all)")
     parser.add_argument("--memory-limit", default=None,
@@ -201,10 +210,12 @@ def main() -> None:
             "the scan floor", "", _recorded(args, "assessment"), "",
             *bench_assessment.report(results)]
     if "kernels" in (args.only or GROUPS):
-        results = bench_kernels.run(_measure, args.repeat, args.kernel_rows)
-        sections["kernels"] = [
-            "## Kernels: readmission linking, kernel vs SQL path", "",
-            _recorded(args, "kernels"), "", *bench_kernels.report(results)]
+        for family in args.kernel or sorted(KERNELS):
+            title, module = KERNELS[family]
+            results = module.run(_measure, args.repeat, args.kernel_rows)
+            sections[f"kernels.{family}"] = [
+                f"## Kernels: {title}, kernel vs SQL path", "",
+                _recorded(args, "kernels", family), "", *module.report(results)]
     _write_report(args.output, sections)
 
 
@@ -244,8 +255,9 @@ def _foundation(args: argparse.Namespace, work: Path, src: Path) -> dict[str, di
     return results
 
 
-def _recorded(args: argparse.Namespace, group: str) -> str:
-    sizes = (f"--kernel-rows {' '.join(map(str, args.kernel_rows))}" if group == "kernels" else
+def _recorded(args: argparse.Namespace, group: str, family: str | None = None) -> str:
+    sizes = (f"--kernel {family} --kernel-rows {' '.join(map(str, args.kernel_rows))}"
+             if group == "kernels" else
              f"--scale {args.scale} --years {' '.join(map(str, args.years))}")
     limit = f" --memory-limit {args.memory_limit}" if args.memory_limit else ""
     return (f"Recorded {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} "
