@@ -177,7 +177,8 @@ def signals(series_frame: pd.DataFrame | ir.Table, *, value: str = "value",
         return _kernel_path(frame, **params)
     if table is None:
         _columns(frame, value, order, by, status)
-        _duplicates(frame, order, by)
+        perm, ids = _sorted(frame, order, by)
+        _directions(frame.iloc[perm], ids, direction)
         table = ibis.memtable(frame)
     sql = signals_sql(table, **{p: v for p, v in params.items() if p not in ("reset", "lam",
                                                                                 "width")})
@@ -199,27 +200,42 @@ def _columns(frame: Any, value: str, order: str, by: list[str], status: str | No
                             f"{names}")
 
 
-def _duplicates(frame: pd.DataFrame, order: str, by: list[str]) -> None:
-    dup = frame.duplicated([*by, order], keep=False)
-    if dup.any():
-        first = frame.loc[dup, [*by, order]].iloc[0].to_dict()
-        raise ContractError(f"signals: {int(dup.sum())} rows share a series and {order!r} "
-                            f"(first: {first}); one row per series and {order} is expected")
+def _sorted(frame: pd.DataFrame, order: str, by: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(row order by series then ``order``, series id of each sorted row); raises when
+    ``order`` is null or two rows of a series share it. Integer codes instead of a sort on the
+    key columns: the keys are factorised once."""
+    if frame[order].isna().any():
+        raise ContractError(f"signals: column {order!r} has nulls; every point needs one")
+    n = len(frame)
+    ids = (frame.groupby(by, dropna=False, sort=True).ngroup().to_numpy(np.int64) if by
+           else np.zeros(n, np.int64))
+    when = pd.factorize(frame[order], sort=True)[0]
+    perm = np.lexsort((when, ids))
+    ids, when = ids[perm], when[perm]
+    dup = np.flatnonzero((ids[1:] == ids[:-1]) & (when[1:] == when[:-1]))
+    if dup.size:
+        first = frame.iloc[perm[dup[0]]][[*by, order]].to_dict()
+        raise ContractError(f"signals: {dup.size + 1} or more rows share a series and "
+                            f"{order!r} (first: {first}); one row per series and {order} is "
+                            f"expected")
+    return perm, ids
 
 
-def _directions(frame: pd.DataFrame, by: list[str], direction: str | None) -> pd.Series:
+def _directions(frame: pd.DataFrame, ids: np.ndarray, direction: str | None) -> np.ndarray:
+    """The direction of each row of ``frame`` (sorted by series: ``ids``)."""
     if direction is not None:
-        return pd.Series(direction, index=frame.index, dtype=object)
+        return np.full(len(frame), direction, dtype=object)
     if "direction" not in frame.columns:
-        return pd.Series("monitor", index=frame.index, dtype=object)
-    d = frame["direction"].astype(object).where(frame["direction"].notna(), "monitor")
-    unknown = sorted(set(d) - set(DIRECTIONS))
+        return np.full(len(frame), "monitor", dtype=object)
+    codes, kinds = pd.factorize(frame["direction"].astype(object).where(
+        frame["direction"].notna(), "monitor"))
+    unknown = sorted(set(kinds) - set(DIRECTIONS))
     if unknown:
         raise ContractError(f"signals: column 'direction' has unknown value(s) {unknown}; "
                             f"expected {list(DIRECTIONS)}")
-    if by and (d.groupby([frame[c] for c in by], dropna=False).nunique() > 1).any():
+    if np.any((ids[1:] == ids[:-1]) & (codes[1:] != codes[:-1])):
         raise ContractError("signals: column 'direction' differs within a series")
-    return d
+    return np.asarray(kinds, dtype=object)[codes]
 
 
 def _kernel_path(frame: pd.DataFrame, *, value: str, order: str, by: list[str],
@@ -227,15 +243,12 @@ def _kernel_path(frame: pd.DataFrame, *, value: str, order: str, by: list[str],
                  mean: float | None, sigma: float | None, k: float, h: float, reset: bool,
                  lam: float, width: float) -> pd.DataFrame:
     _columns(frame, value, order, by, status)
-    _duplicates(frame, order, by)
-    f = frame.sort_values([*by, order], kind="stable", na_position="last")
-    f = f.reset_index(drop=True)
+    perm, ids = _sorted(frame, order, by)
+    f = frame.iloc[perm].reset_index(drop=True)
     x = pd.to_numeric(f[value], errors="coerce").astype(np.float64)
     ok = x.notna() & (f[status].eq("ok").fillna(False) if status else True)
     ok = ok.to_numpy(bool)
     values = np.where(ok, x.to_numpy(), np.nan)
-    ids = (f.groupby(by, dropna=False, sort=False).ngroup().to_numpy() if by
-           else np.zeros(len(f), np.int64))
     given = dict(baseline=baseline, mean=mean, sigma=sigma)
     if chart == "xmr":
         c = xmr_chart(values, ids, **given)
@@ -248,7 +261,7 @@ def _kernel_path(frame: pd.DataFrame, *, value: str, order: str, by: list[str],
         up, down = c["upper_signal"], c["lower_signal"]
     out = f[[*by, order]].copy()
     out[value] = x.to_numpy()
-    out["direction"] = _directions(f, by, direction).to_numpy()
+    out["direction"] = _directions(f, ids, direction)
     out["chart"] = chart
     out["point"] = np.where(ok, "ok", "gap")
     out["in_baseline"] = c["in_baseline"].to_numpy(bool)

@@ -155,8 +155,10 @@ def test_bad_input() -> None:
     frame = _series([1.0, 2.0], "monitor")
     with pytest.raises(ContractError, match=r"lacks column\(s\) \['status'\]"):
         signals(frame.drop(columns="status"))
-    with pytest.raises(ContractError, match="share a series and 'month'"):
+    with pytest.raises(ContractError, match="share a series and .month."):
         signals(pd.concat([frame, frame]))
+    with pytest.raises(ContractError, match="'month' has nulls"):
+        signals(frame.assign(month=[frame["month"].iloc[0], None]))
     with pytest.raises(ContractError, match="unknown value"):
         signals(frame.assign(direction="up"))
     with pytest.raises(ContractError, match="differs within a series"):
