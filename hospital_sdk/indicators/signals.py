@@ -72,8 +72,8 @@ import pandas as pd
 from hospital_sdk.errors import ContractError
 from hospital_sdk.kernels.spc import D2, D4, E2, cusum_chart, ewma_chart, xmr_chart
 
-__all__ = ["BY", "CHARTS", "DIRECTIONS", "KERNEL_ON_LOCAL", "METHODS", "SIGNAL_COLUMNS",
-           "signals", "signals_sql"]
+__all__ = ["ASSESSMENTS", "BY", "CHARTS", "DIRECTIONS", "KERNEL_ON_LOCAL", "METHODS",
+           "SIDES", "SIGNAL_COLUMNS", "signals", "signals_sql"]
 
 BY: tuple[str, ...] = ("indicator_id", "institution", "department")
 """Default series key (with ``month`` as order: one series per indicator and cell)."""
@@ -91,6 +91,10 @@ SIGNAL_COLUMNS: tuple[str, ...] = (
 """Columns after the ``by`` columns, ``order`` and ``value`` in the result."""
 _FLOATS = ("centre", "sigma", "statistic", "statistic_lower", "lower_limit", "upper_limit",
            "moving_range", "mr_upper_limit")
+SIDES = ("", "upper", "lower", "both")
+ASSESSMENTS = ("", "improvement", "deterioration", "change", "mixed")
+_CATEGORIES = {"direction": DIRECTIONS, "chart": CHARTS, "point": ("ok", "gap"),
+               "side": SIDES, "assessment": ASSESSMENTS}
 _EWMA_SQL = ("chart='ewma' has no SQL path: its closed form needs (1 - lam)**-t factors that "
              "overflow double precision on long series; use method='kernel' or 'auto'")
 
@@ -151,7 +155,10 @@ def signals(series_frame: pd.DataFrame | ir.Table, *, value: str = "value",
     -------
     pandas.DataFrame
         One row per input row, ordered by ``by`` then ``order``: ``by``, ``order``, ``value``
-        and :data:`SIGNAL_COLUMNS` (``side``/``assessment`` are ``''`` without a signal).
+        and :data:`SIGNAL_COLUMNS`; ``direction``, ``chart``, ``point``, ``side`` and
+        ``assessment`` are categoricals of fixed vocabularies (:data:`DIRECTIONS`,
+        :data:`CHARTS`, ``ok``/``gap``, :data:`SIDES`, :data:`ASSESSMENTS`; ``''`` = no
+        signal).
 
     Raises
     ------
@@ -188,8 +195,8 @@ def signals(series_frame: pd.DataFrame | ir.Table, *, value: str = "value",
             out[c] = out[c].astype(frame[c].dtype)
             if frame[c].dtype == object:
                 out[c] = out[c].astype(object).where(out[c].notna(), None)
-    out = out.sort_values([*by, order], kind="stable", na_position="last")
-    return _types(out.reset_index(drop=True), by, order, value)
+    perm, _ = _sorted(out, order, by)  # the kernel path's row order
+    return _types(out.iloc[perm].reset_index(drop=True), by, order, value)
 
 
 def _columns(frame: Any, value: str, order: str, by: list[str], status: str | None) -> None:
@@ -222,11 +229,9 @@ def _sorted(frame: pd.DataFrame, order: str, by: list[str]) -> tuple[np.ndarray,
 
 
 def _directions(frame: pd.DataFrame, ids: np.ndarray, direction: str | None) -> np.ndarray:
-    """The direction of each row of ``frame`` (sorted by series: ``ids``)."""
-    if direction is not None:
-        return np.full(len(frame), direction, dtype=object)
-    if "direction" not in frame.columns:
-        return np.full(len(frame), "monitor", dtype=object)
+    """The code in :data:`DIRECTIONS` of each row of ``frame`` (sorted by series: ``ids``)."""
+    if direction is not None or "direction" not in frame.columns:
+        return np.full(len(frame), DIRECTIONS.index(direction or "monitor"), np.int8)
     codes, kinds = pd.factorize(frame["direction"].astype(object).where(
         frame["direction"].notna(), "monitor"))
     unknown = sorted(set(kinds) - set(DIRECTIONS))
@@ -235,7 +240,7 @@ def _directions(frame: pd.DataFrame, ids: np.ndarray, direction: str | None) -> 
                             f"expected {list(DIRECTIONS)}")
     if np.any((ids[1:] == ids[:-1]) & (codes[1:] != codes[:-1])):
         raise ContractError("signals: column 'direction' differs within a series")
-    return np.asarray(kinds, dtype=object)[codes]
+    return np.array([DIRECTIONS.index(k) for k in kinds], np.int8)[codes]
 
 
 def _kernel_path(frame: pd.DataFrame, *, value: str, order: str, by: list[str],
@@ -244,52 +249,64 @@ def _kernel_path(frame: pd.DataFrame, *, value: str, order: str, by: list[str],
                  lam: float, width: float) -> pd.DataFrame:
     _columns(frame, value, order, by, status)
     perm, ids = _sorted(frame, order, by)
-    f = frame.iloc[perm].reset_index(drop=True)
-    x = pd.to_numeric(f[value], errors="coerce").astype(np.float64)
-    ok = x.notna() & (f[status].eq("ok").fillna(False) if status else True)
-    ok = ok.to_numpy(bool)
-    values = np.where(ok, x.to_numpy(), np.nan)
+    read = [*dict.fromkeys([*by, order, value, *([status] if status else []),
+                            *(["direction"] if "direction" in frame.columns else [])])]
+    f = frame[read].iloc[perm].reset_index(drop=True)  # only the columns read are moved
+    x = pd.to_numeric(f[value], errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    ok = ~np.isnan(x)
+    if status:
+        ok &= (f[status] == "ok").fillna(False).to_numpy(bool)
+    values = np.where(ok, x, np.nan)
     given = dict(baseline=baseline, mean=mean, sigma=sigma)
     if chart == "xmr":
         c = xmr_chart(values, ids, **given)
-        up, down = c["upper_rules"], c["lower_rules"]
+        up, down = c["upper_rules"].to_numpy(np.int64), c["lower_rules"].to_numpy(np.int64)
     elif chart == "cusum":
         c = cusum_chart(values, ids, k=k, h=h, reset=reset, **given)
-        up, down = c["upper_signal"], c["lower_signal"]
+        up, down = c["upper_signal"].to_numpy(np.int64), c["lower_signal"].to_numpy(np.int64)
     else:
         c = ewma_chart(values, ids, lam=lam, width=width, **given)
-        up, down = c["upper_signal"], c["lower_signal"]
-    out = f[[*by, order]].copy()
-    out[value] = x.to_numpy()
-    out["direction"] = _directions(f, ids, direction)
-    out["chart"] = chart
-    out["point"] = np.where(ok, "ok", "gap")
-    out["in_baseline"] = c["in_baseline"].to_numpy(bool)
+        up, down = c["upper_signal"].to_numpy(np.int64), c["lower_signal"].to_numpy(np.int64)
+    n = len(f)
+    d = _directions(f, ids, direction)
+    cols: dict[str, Any] = {col: f[col] for col in [*by, order]}
+    cols[value] = x
+    cols["direction"] = _category("direction", d)
+    cols["chart"] = _category("chart", np.full(n, CHARTS.index(chart), np.int8))
+    cols["point"] = _category("point", (~ok).astype(np.int8))
+    cols["in_baseline"] = c["in_baseline"].to_numpy(bool)
     for col in _FLOATS:
-        out[col] = c[col].to_numpy(np.float64) if col in c.columns else np.nan
-    out["upper_rules"] = up.to_numpy(np.int64)
-    out["lower_rules"] = down.to_numpy(np.int64)
-    out["mr_signal"] = (c["mr_signal"].to_numpy(bool) if "mr_signal" in c.columns
-                        else np.zeros(len(f), bool))
-    return _types(_assess(out), by, order, value)
+        cols[col] = c[col].to_numpy(np.float64) if col in c.columns else np.full(n, np.nan)
+    cols["upper_rules"], cols["lower_rules"] = up, down
+    cols["mr_signal"] = (c["mr_signal"].to_numpy(bool) if "mr_signal" in c.columns
+                         else np.zeros(n, bool))
+    signal, side, assessment = _assess(up > 0, down > 0, d)
+    cols["signal"] = signal
+    cols["side"] = _category("side", side)
+    cols["assessment"] = _category("assessment", assessment)
+    return pd.DataFrame(cols)
 
 
-def _assess(out: pd.DataFrame) -> pd.DataFrame:
-    up, down = out["upper_rules"].to_numpy() > 0, out["lower_rules"].to_numpy() > 0
-    d = out["direction"].to_numpy(object)
-    out["signal"] = up | down
-    out["side"] = np.select([up & down, up, down], ["both", "upper", "lower"], "")
-    better_up = d == "higher_better"
-    worse_up = d == "lower_better"
-    out["assessment"] = np.select(
+def _category(name: str, codes: np.ndarray) -> pd.Categorical:
+    """A column of the fixed vocabulary ``_CATEGORIES[name]`` from its integer codes."""
+    return pd.Categorical.from_codes(codes, categories=list(_CATEGORIES[name]))
+
+
+def _assess(up: np.ndarray, down: np.ndarray,
+            d: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(signal, side code, assessment code) of each point; ``d`` = direction codes."""
+    better_up = d == DIRECTIONS.index("higher_better")
+    worse_up = d == DIRECTIONS.index("lower_better")
+    side = np.select([up & down, up, down], [3, 1, 2], 0).astype(np.int8)
+    imp, det, chg = (ASSESSMENTS.index(a) for a in ("improvement", "deterioration", "change"))
+    assessment = np.select(
         [up & down, up & better_up, up & worse_up, up, down & better_up, down & worse_up, down],
-        ["mixed", "improvement", "deterioration", "change", "deterioration", "improvement",
-         "change"], "")
-    return out
+        [ASSESSMENTS.index("mixed"), imp, det, chg, det, imp, chg], 0).astype(np.int8)
+    return up | down, side, assessment
 
 
 def _types(out: pd.DataFrame, by: list[str], order: str, value: str) -> pd.DataFrame:
-    """The same columns and dtypes from both paths."""
+    """The SQL path's result in the kernel path's columns and dtypes."""
     out = out[[*by, order, value, *SIGNAL_COLUMNS]].copy()
     for col in (value, *_FLOATS):
         out[col] = pd.to_numeric(out[col]).astype(np.float64)
@@ -297,8 +314,8 @@ def _types(out: pd.DataFrame, by: list[str], order: str, value: str) -> pd.DataF
         out[col] = out[col].astype(np.int64)
     for col in ("in_baseline", "mr_signal", "signal"):
         out[col] = out[col].astype(bool)
-    for col in ("direction", "chart", "point", "side", "assessment"):
-        out[col] = out[col].astype(object)
+    for col, kinds in _CATEGORIES.items():
+        out[col] = pd.Categorical(out[col].astype(object), categories=list(kinds))
     return out
 
 
