@@ -61,7 +61,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import ibis
@@ -81,7 +82,8 @@ CHARTS = ("xmr", "cusum", "ewma")
 METHODS = ("auto", "kernel", "sql")
 DIRECTIONS = ("higher_better", "lower_better", "monitor", "target_range")
 """The indicator directions of :class:`hospital_sdk.indicators.spec.Tags`."""
-KERNEL_ON_LOCAL: dict[str, bool] = {"xmr": True, "cusum": True, "ewma": True}
+KERNEL_ON_LOCAL: Mapping[str, bool] = MappingProxyType({"xmr": True, "cusum": True,
+                                                         "ewma": True})
 """Per chart, whether ``method="auto"`` runs the kernel on local data (set from the kernels
 benchmark: the kernel is used only where it beats the SQL path by the issue's rule)."""
 SIGNAL_COLUMNS: tuple[str, ...] = (
