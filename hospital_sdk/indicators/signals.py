@@ -71,10 +71,19 @@ import numpy as np
 import pandas as pd
 
 from hospital_sdk.errors import ContractError
-from hospital_sdk.kernels.spc import D2, D4, E2, cusum_chart, ewma_chart, xmr_chart
+from hospital_sdk.kernels.spc import (
+    D2,
+    D4,
+    E2,
+    cusum_chart,
+    ewma_chart,
+    risk_adjusted_cusum,
+    xmr_chart,
+)
 
 __all__ = ["ASSESSMENTS", "BY", "CHARTS", "DIRECTIONS", "KERNEL_ON_LOCAL", "METHODS",
-           "SIDES", "SIGNAL_COLUMNS", "signals", "signals_sql"]
+           "RISK_ADJUSTED_COLUMNS", "SIDES", "SIGNAL_COLUMNS", "risk_adjusted_signals",
+           "risk_adjusted_sql", "signals", "signals_sql"]
 
 BY: tuple[str, ...] = ("indicator_id", "institution", "department")
 """Default series key (with ``month`` as order: one series per indicator and cell)."""
@@ -209,24 +218,32 @@ def _columns(frame: Any, value: str, order: str, by: list[str], status: str | No
                             f"{names}")
 
 
-def _sorted(frame: pd.DataFrame, order: str, by: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _sorted(frame: pd.DataFrame, order: str | list[str],
+            by: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(row order by series then ``order``, series id of each sorted row); raises when
     ``order`` is null or two rows of a series share it. Integer codes instead of a sort on the
     key columns: the keys are factorised once."""
-    if frame[order].isna().any():
-        raise ContractError(f"signals: column {order!r} has nulls; every point needs one")
+    orders = [order] if isinstance(order, str) else list(order)
+    label = repr(orders[0]) if len(orders) == 1 else repr(orders)
+    for col in orders:
+        if frame[col].isna().any():
+            raise ContractError(f"signals: column {col!r} has nulls; every point needs one")
     n = len(frame)
     ids = (frame.groupby(by, dropna=False, sort=True).ngroup().to_numpy(np.int64) if by
            else np.zeros(n, np.int64))
-    when = pd.factorize(frame[order], sort=True)[0]
-    perm = np.lexsort((when, ids))
-    ids, when = ids[perm], when[perm]
-    dup = np.flatnonzero((ids[1:] == ids[:-1]) & (when[1:] == when[:-1]))
+    whens = [pd.factorize(frame[col], sort=True)[0] for col in orders]
+    perm = np.lexsort((*whens[::-1], ids))
+    ids = ids[perm]
+    same = ids[1:] == ids[:-1]
+    for when in whens:
+        when = when[perm]
+        same &= when[1:] == when[:-1]
+    dup = np.flatnonzero(same)
     if dup.size:
-        first = frame.iloc[perm[dup[0]]][[*by, order]].to_dict()
+        first = frame.iloc[perm[dup[0]]][[*by, *orders]].to_dict()
         raise ContractError(f"signals: {dup.size + 1} or more rows share a series and "
-                            f"{order!r} (first: {first}); one row per series and {order} is "
-                            f"expected")
+                            f"{label} (first: {first}); one row per series and {label} is "
+                            f"expected (add a tie-breaking column to the order)")
     return perm, ids
 
 
@@ -446,3 +463,123 @@ def _cusum_sql(pts: ir.Table, by: list[str], order: str, k: float, h: float) -> 
         moving_range=nul, mr_upper_limit=nul, mr_signal=False,
         upper_rules=ibis.ifelse(pts._on & (hi > h), 1, 0),
         lower_rules=ibis.ifelse(pts._on & (lo < -h), 1, 0))
+
+
+RISK_ADJUSTED_COLUMNS: tuple[str, ...] = (
+    "point", "statistic", "statistic_lower", "lower_limit", "upper_limit", "signal", "side",
+    "assessment")
+"""Columns after ``by``, ``order``, ``outcome`` and ``expected`` in
+:func:`risk_adjusted_signals`."""
+
+
+def risk_adjusted_signals(cases: pd.DataFrame | ir.Table, *, outcome: str = "outcome",
+                          expected: str = "expected", order: Sequence[str] = ("time",),
+                          by: Sequence[str] = ("institution",), odds_ratio: float = 2.0,
+                          h: float = 4.5, method: str = "auto") -> pd.DataFrame:
+    """Steiner's risk-adjusted Bernoulli CUSUM over cases (one row per case: ``outcome`` 1 when
+    adverse, ``expected`` its risk-model probability), one series per ``by``, in ``order``
+    (give a tie-breaking column, e.g. ``("discharge_time", "stay_id")``: cases share minutes).
+
+    See :func:`hospital_sdk.kernels.spc.risk_adjusted_cusum` for the statistic; without reset
+    it has the closed form of the CUSUM, so the SQL path (:func:`risk_adjusted_sql`) computes
+    the same. A case with a null outcome or expectation is a gap. The upper chart (odds × R)
+    is a ``deterioration``, the lower (odds / R) an ``improvement``.
+
+    >>> import pandas as pd
+    >>> cases = pd.DataFrame({"institution": "H1", "time": [1, 2, 3],
+    ...                       "outcome": [1, 1, 0], "expected": [0.5, 0.5, 0.5]})
+    >>> out = risk_adjusted_signals(cases, h=0.5)
+    >>> out["statistic"].round(4).tolist(), out["assessment"].tolist()
+    ([0.2877, 0.5754, 0.1699], ['', 'deterioration', ''])
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    by, order = list(by), list(order)
+    if isinstance(cases, pd.DataFrame):
+        frame, table = cases, None
+        use_kernel = method in ("auto", "kernel")
+    else:
+        frame, table = None, cases
+        use_kernel = method == "kernel" or (method == "auto" and _is_local(cases))
+    if use_kernel:
+        frame = table.execute() if frame is None else frame
+        _columns(frame, outcome, order[0], by, expected)
+        perm, ids = _sorted(frame, order, by)
+        f = frame[[*dict.fromkeys([*by, *order, outcome, expected])]].iloc[perm]
+        f = f.reset_index(drop=True)
+        y = pd.to_numeric(f[outcome]).to_numpy(np.float64, na_value=np.nan)
+        p = pd.to_numeric(f[expected]).to_numpy(np.float64, na_value=np.nan)
+        y = np.where(np.isnan(p), np.nan, y)
+        c = risk_adjusted_cusum(y, np.nan_to_num(p), ids, odds_ratio=odds_ratio, h=h)
+        cols: dict[str, Any] = {col: f[col] for col in [*by, *order]}
+        cols[outcome], cols[expected] = y, p
+        cols["point"] = _category("point", np.isnan(y).astype(np.int8))
+        for col in ("statistic", "statistic_lower", "lower_limit", "upper_limit"):
+            cols[col] = np.where(np.isnan(y), np.nan, c[col].to_numpy(np.float64))
+        up, down = c["upper_signal"].to_numpy(bool), c["lower_signal"].to_numpy(bool)
+        direction = np.full(len(f), DIRECTIONS.index("lower_better"), np.int8)
+        signal, side, assessment = _assess(up, down, direction)
+        cols["signal"] = signal
+        cols["side"] = _category("side", side)
+        cols["assessment"] = _category("assessment", assessment)
+        return pd.DataFrame(cols)
+    if table is None:
+        _columns(frame, outcome, order[0], by, expected)
+        _sorted(frame, order, by)
+        table = ibis.memtable(frame)
+    out = risk_adjusted_sql(table, outcome=outcome, expected=expected, order=order, by=by,
+                            odds_ratio=odds_ratio, h=h).execute()
+    if frame is not None:
+        for col in [*by, *order]:
+            out[col] = out[col].astype(frame[col].dtype)
+            if frame[col].dtype == object:
+                out[col] = out[col].astype(object).where(out[col].notna(), None)
+    perm, _ = _sorted(out, order, by)
+    out = out.iloc[perm].reset_index(drop=True)
+    for col in ("point", "side", "assessment"):
+        out[col] = pd.Categorical(out[col].astype(object), categories=list(_CATEGORIES[col]))
+    out["signal"] = out["signal"].astype(bool)
+    return out
+
+
+def risk_adjusted_sql(table: ir.Table, *, outcome: str = "outcome",
+                      expected: str = "expected", order: Sequence[str] = ("time",),
+                      by: Sequence[str] = ("institution",), odds_ratio: float = 2.0,
+                      h: float = 4.5) -> ir.Table:
+    """The SQL path of :func:`risk_adjusted_signals` (lazy, unordered): running sums of the
+    log-likelihood-ratio weights and their running extremes, ``S⁺ = P − min(0, min P)``."""
+    if not odds_ratio > 0 or odds_ratio == 1 or not h > 0:
+        raise ValueError(f"odds_ratio must be > 0 and != 1, h > 0; got {odds_ratio!r}, {h!r}")
+    by, order = list(by), list(order)
+    _columns(table, outcome, order[0], by, expected)
+    odds = max(float(odds_ratio), 1.0 / float(odds_ratio))
+    inv = 1.0 / odds
+    y, p = table[outcome].cast("float64"), table[expected].cast("float64")
+    t = table.mutate(_y=y, _p=p, _ok=ibis.ifelse(y.notnull() & p.notnull(), True, False))
+    run = ibis.window(group_by=by, order_by=order, preceding=None, following=0)
+    pts = t.filter(t._ok)
+    w_up = pts._y * float(np.log(odds)) - (1.0 - pts._p + odds * pts._p).ln()
+    w_down = pts._y * float(-np.log(odds)) - (1.0 - pts._p + inv * pts._p).ln()
+    pts = pts.mutate(_pu=w_up.sum().over(run), _pd=(-w_down).sum().over(run))
+    pts = pts.mutate(_mu=pts._pu.min().over(run), _md=pts._pd.max().over(run))
+    hi = pts._pu - ibis.least(0.0, pts._mu)
+    lo = pts._pd - ibis.greatest(0.0, pts._md)
+    up, down = hi > h, lo < -h
+    pts = pts.mutate(point=ibis.literal("ok"), statistic=hi, statistic_lower=lo,
+                     lower_limit=ibis.literal(-float(h)), upper_limit=ibis.literal(float(h)),
+                     signal=up | down, side=ibis.cases((up & down, "both"), (up, "upper"),
+                                                       (down, "lower"), else_=""),
+                     assessment=ibis.cases((up & down, "mixed"), (up, "deterioration"),
+                                           (down, "improvement"), else_=""))
+    nul = ibis.null("float64")
+    gaps = t.filter(~t._ok).mutate(
+        point=ibis.literal("gap"), statistic=nul, statistic_lower=nul, lower_limit=nul,
+        upper_limit=nul, signal=False, side=ibis.literal(""), assessment=ibis.literal(""))
+    types = {"point": "string", "statistic": "float64", "statistic_lower": "float64",
+             "lower_limit": "float64", "upper_limit": "float64", "signal": "boolean",
+             "side": "string", "assessment": "string"}
+
+    def shape(e: ir.Table) -> ir.Table:
+        return e.select(*by, *order, e._y.name(outcome), e._p.name(expected),
+                        *[e[c].cast(types[c]).name(c) for c in RISK_ADJUSTED_COLUMNS])
+    return shape(pts).union(shape(gaps))

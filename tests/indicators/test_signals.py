@@ -13,7 +13,12 @@ import pandas as pd
 import pytest
 
 from hospital_sdk.errors import ContractError
-from hospital_sdk.indicators.signals import SIGNAL_COLUMNS, signals, signals_sql
+from hospital_sdk.indicators.signals import (
+    SIGNAL_COLUMNS,
+    risk_adjusted_signals,
+    signals,
+    signals_sql,
+)
 
 LENGTHS = (1, 2, 9, 40, 75, 24)
 
@@ -175,3 +180,46 @@ def test_bad_input() -> None:
         signals(frame, direction="up")
     with pytest.raises(ValueError, match="baseline"):
         signals_sql(ibis.memtable(frame), baseline=0)
+
+
+def _cases(seed: int, n: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    p = np.round(rng.uniform(0.02, 0.4, n), 3)
+    unit = rng.choice(["A", "B", "C"], n)
+    worse = np.where(unit == "A", 2.0, np.where(unit == "B", 0.3, 1.0))  # A worse, B better
+    outcome = (rng.random(n) < np.minimum(p * worse, 1)).astype(float)
+    outcome[rng.random(n) < 0.05] = np.nan  # outcome not yet known: a gap
+    return pd.DataFrame({
+        "institution": "H1", "unit": unit,
+        "time": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 2000, n), "min"),
+        "stay_id": [f"S{i:04d}" for i in range(n)], "outcome": outcome, "expected": p})
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_risk_adjusted_sql_equals_the_kernel(seed: int) -> None:
+    cases = _cases(seed)
+    params = dict(order=("time", "stay_id"), by=("institution", "unit"), h=2.0)
+    kernel = risk_adjusted_signals(cases, method="kernel", **params)
+    sql = risk_adjusted_signals(cases, method="sql", **params)
+    _equal(kernel, sql)
+    assert len(kernel) == len(cases)
+    assert set(kernel.loc[kernel["unit"] == "A", "assessment"]) >= {"deterioration"}
+    assert set(kernel.loc[kernel["unit"] == "B", "assessment"]) >= {"improvement"}
+    assert kernel.loc[kernel["point"] == "gap", "statistic"].isna().all()
+
+
+def test_risk_adjusted_by_hand_and_ties() -> None:
+    # two cases at the same minute: the stay id breaks the tie (S1 before S2). p 0.2, R 2:
+    # W(y=1) = ln 2 - ln(1.2) = 0.51083; W(y=0) = -ln 1.2 = -0.18232
+    # S+ = 0.51083, 1.02165, 0.83933 (S1 y1, S2 y1, S3 y0)
+    cases = pd.DataFrame({"institution": "H1", "time": [5, 5, 7], "stay_id": ["S2", "S1", "S3"],
+                          "outcome": [1, 1, 0], "expected": [0.2] * 3})
+    for method in ("kernel", "sql"):
+        out = risk_adjusted_signals(cases, order=("time", "stay_id"), h=1.0, method=method)
+        assert out["stay_id"].tolist() == ["S1", "S2", "S3"]
+        assert out["statistic"].round(5).tolist() == [0.51083, 1.02165, 0.83933]
+        assert out["signal"].tolist() == [False, True, False]
+    with pytest.raises(ContractError, match="tie-breaking"):
+        risk_adjusted_signals(cases, order=("time",))
+    with pytest.raises(ValueError, match="odds_ratio"):
+        risk_adjusted_signals(cases, order=("time", "stay_id"), odds_ratio=1.0, method="sql")
