@@ -8,6 +8,9 @@
   with "not computable" instead of 0 or infinity.
 * **Audit**: ``cases`` (drill-down with reasons, :mod:`~.cases`), ``explain`` (the SQL, any
   dialect, :mod:`~.explain`), ``lineage`` (:mod:`~.lineage`).
+* **Signals** (:mod:`~.signals`): ``signals`` — EWMA, CUSUM and XmR charts with run rules over
+  indicator series, read by the indicator's direction; ``risk_adjusted_signals`` — Steiner's
+  risk-adjusted CUSUM over cases (Numba kernels, or the same charts in SQL where they exist).
 
 Examples
 --------
@@ -28,6 +31,7 @@ from hospital_sdk.indicators.lineage import column_usage, lineage
 from hospital_sdk.indicators.periods import Period, parse_period
 from hospital_sdk.indicators.schema import Problem, spec_json_schemas
 from hospital_sdk.indicators.selection import IndicatorSet, compare_versions, reported_values
+from hospital_sdk.indicators.signals import risk_adjusted_signals, signals
 from hospital_sdk.indicators.spec import Indicator, Measure, Population, Tags, Term
 
 __all__ = [
@@ -55,6 +59,8 @@ __all__ = [
     "load_catalog",
     "parse_period",
     "reported_values",
+    "risk_adjusted_signals",
+    "signals",
     "spec_json_schemas",
     "validate_catalog",
 ]

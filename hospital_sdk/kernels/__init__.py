@@ -11,6 +11,8 @@ module                    kernels
 ``episodes``              :func:`readmission_gaps` — 0–31-day unplanned readmission linking
 ``bootstrap``             :func:`bootstrap_groups` — percentile bootstrap intervals of a mean,
                           a ratio of sums or a median for many groups at once
+``spc``                   :func:`ewma_chart`, :func:`cusum_chart`, :func:`risk_adjusted_cusum`,
+                          :func:`xmr_chart` (with run rules), :func:`spc_baseline`
 ========================  =====================================================================
 """
 
@@ -23,6 +25,16 @@ from hospital_sdk.kernels.bootstrap import (
 )
 from hospital_sdk.kernels.config import JIT_OPTIONS, kernel
 from hospital_sdk.kernels.episodes import READMISSION_COLUMNS, readmission_gaps
+from hospital_sdk.kernels.spc import (
+    RULES,
+    cusum_chart,
+    ewma_chart,
+    risk_adjusted_cusum,
+    spc_baseline,
+    xmr_chart,
+)
 
-__all__ = ["BOOTSTRAP_STATISTICS", "JIT_OPTIONS", "READMISSION_COLUMNS", "bootstrap_groups",
-           "kernel", "mix32", "percentile_levels", "readmission_gaps", "resample_positions"]
+__all__ = ["BOOTSTRAP_STATISTICS", "JIT_OPTIONS", "READMISSION_COLUMNS", "RULES",
+           "bootstrap_groups", "cusum_chart", "ewma_chart", "kernel", "mix32",
+           "percentile_levels", "readmission_gaps", "resample_positions", "risk_adjusted_cusum",
+           "spc_baseline", "xmr_chart"]

@@ -60,6 +60,7 @@ from tests.benchmarks import (
     bench_indicators,
     bench_kernels,
     bench_kernels_bootstrap,
+    bench_kernels_spc,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,6 +70,7 @@ KERNELS = {
     "episodes": ("episode linking (readmission, return to theatre, 72-h revisit)",
                  bench_kernels),
     "bootstrap": ("bootstrap intervals", bench_kernels_bootstrap),
+    "spc": ("statistical process control (XmR, CUSUM, EWMA)", bench_kernels_spc),
 }
 """The kernel families of the ``kernels`` group: (title, benchmark module)."""
 
