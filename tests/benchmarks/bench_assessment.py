@@ -34,7 +34,14 @@ non-key columns), and the file layout of a lake filled month by month (here one 
 fact: one Parquet file per month). Rates, means and growth are the same at ×1 and
 ×20 by construction; the check process verifies it (a mismatch is reported, not hidden). The
 SF 0.05 numbers come from the same method with ``factor`` = 1, so both sizes are read from
-lakes built the same way. The full SF 1 pipeline harness is a later issue.
+lakes built the same way. The real pipeline at a scale (generation, load, the whole asset
+graph) is measured by the ``foundation`` and ``asset_graph`` groups with ``--scale``; its
+facts can feed this group too, as the ``indicators`` lakehouse of that scale.
+
+**Out of core** (``--assessment-large 200``, :func:`run_large`): the same replication ×200
+gives SF 10-sized facts (100M visits over two years); the edition and the computable set are
+computed there and their peak RSS recorded — the check that the indicator layer completes in
+this machine's memory at SF 10. The pandas baseline is not run at that size.
 
 Every measurement is a fresh child process (peak RSS is its own), repeated ``--repeat`` times
 (median reported). Untimed setup: imports, :func:`~hospital_sdk.indicators.load_catalog`, the
@@ -73,6 +80,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import os
 import shutil
 import statistics
 from collections.abc import Callable
@@ -366,8 +374,9 @@ def _compare(small: list, big: list) -> dict:
 
 
 def run(measure: Measure, repeat: int, src: Path, work: Path, root: Path,
-        indicators_lake: tuple[Path, dict]) -> dict:
-    """Run the measurements on the ×1 and ×``FACTOR`` lakes built from ``indicators_lake``."""
+        indicators_lake: tuple[Path, dict], large: int | None = None) -> dict:
+    """Run the measurements on the ×1 and ×``FACTOR`` lakes built from ``indicators_lake``
+    (and the out-of-core check on a ×``large`` lake when given: :func:`run_large`)."""
     src_lake, _ = indicators_lake
     src_stamp = (work / "indicators_lake.stamp").read_text()
     _, last = source_months(src)
@@ -396,7 +405,53 @@ def run(measure: Measure, repeat: int, src: Path, work: Path, root: Path,
                                "times": times}
     sizes = list(out["sizes"].values())
     out["compare"] = _compare(sizes[0]["check"]["values"], sizes[-1]["check"]["values"])
+    if large:
+        out["large"] = run_large(measure, repeat, src_lake, src_stamp, work, root, period,
+                                 floor=sizes[-1]["check"]["floor"], factor=large)
     return out
+
+
+def run_large(measure: Measure, repeat: int, src_lake: Path, src_stamp: str, work: Path,
+              root: Path, period: str, *, floor: Any, factor: int) -> dict:
+    """The out-of-core check: the SF 0.05 facts replicated ``factor`` times (200: SF 10-sized
+    facts, 100M visits over two years), the edition, the computable set by institution ×
+    department × month and the scan floor (the same columns as at ×20). The pandas baseline is
+    not run there: it holds every column it reads in memory (several GB at ×20, so tens at
+    ×200), which is the point of the check."""
+    lake, build = ensure_scaled(measure, src_lake, src_stamp, work, factor)
+    common = {"lake": str(lake), "catalog_dir": str(root / "national_assessments"),
+              "period": period, "assessment": ASSESSMENT, "edition": EDITION}
+    times = {
+        "edition": _repeat(measure, repeat, "assessment_edition", **common),
+        "engine, same indicators": _repeat(measure, repeat, "assessment_engine_same", **common),
+        "scan floor": _repeat(measure, repeat, "assessment_floor", floor=floor, **common),
+    }
+    return {"factor": factor, "build": build, "times": times,
+            "limit": os.environ.get("HOSPITAL_SDK_MEMORY_LIMIT")}
+
+
+def _large_lines(large: dict) -> list[str]:
+    """The out-of-core check's table and ratios."""
+    f, t = large["factor"], large["times"]
+    lines = ["", f"Out-of-core check: SF 10-sized facts (the SF 0.05 facts ×{f}; DuckDB memory "
+             f"limit {large['limit'] or 'the default, 40 % of RAM'}):", "",
+             "| measurement | result rows | median s | peak RSS MB | runs (s) |",
+             "|---|---:|---:|---:|---|"]
+    for name, r in t.items():
+        rows = f"{r['rows']:,}" if name != "scan floor" else "–"
+        lines.append(f"| {name} | {rows} | {r['seconds']:.2f} | {r['rss_mb']:,.0f} | "
+                     f"{', '.join(map(str, r['runs']))} |")
+    fl = t["scan floor"]["seconds"]
+    b = large["build"]
+    built = ("reused" if b["reused"] else f"built in {b['seconds']:.0f} s at "
+             f"{b['rss_mb']:,.0f} MB peak RSS: " + ", ".join(
+                 f"{k} {v:,}" for k, v in b["tables"].items()))
+    lines += ["", f"- ×{f}: the computable set by institution × department × month / scan floor "
+              f"{t['engine, same indicators']['seconds'] / fl:.1f}×; the edition / scan floor "
+              f"{t['edition']['seconds'] / fl:.1f}×; largest peak RSS "
+              f"{max(r['rss_mb'] for r in t.values()):,.0f} MB — completed within the "
+              f"machine's memory. Lakehouse {built}."]
+    return lines
 
 
 def _pandas_lines(sizes: dict) -> list[str]:
@@ -444,8 +499,9 @@ def report(results: dict) -> list[str]:
         "institutions, departments, monthly trend, reported inputs, data quality. SF 1 facts "
         f"are the SF 0.05 facts replicated ×{FACTOR} with distinct stay, visit and patient ids "
         "(institution, campus, department, doctor and DRG keys unchanged; method in "
-        "`tests/benchmarks/bench_assessment.py`): a stand-in for the real SF 1 pipeline, which "
-        "is a later issue.",
+        "`tests/benchmarks/bench_assessment.py`): facts of SF 1 size without running the SF 1 "
+        "pipeline (generation, load and the asset graph at SF 1 are the foundation and "
+        "asset_graph groups' `--scale 1`).",
         "",
         "| size | measurement | fact rows read | result rows | median s | peak RSS MB | "
         "runs (s) |",
@@ -533,4 +589,6 @@ def report(results: dict) -> list[str]:
               "| function | own s | calls |", "|---|---:|---:|"]
     for name, own, _, calls in big["profile_own"]:
         lines.append(f"| `{name}` | {own:.2f} | {calls:,} |")
+    if results.get("large"):
+        lines += _large_lines(results["large"])
     return lines

@@ -169,6 +169,9 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--kernel-rows", type=int, nargs="+", default=[1_000_000, 10_000_000],
                         help="events per kernel measurement (the kernels group)")
+    parser.add_argument("--assessment-large", type=int, default=None, metavar="FACTOR",
+                        help="also the out-of-core check of the assessment group on the facts "
+                             "replicated FACTOR times (200: SF 10-sized facts)")
     parser.add_argument("--kernel", choices=sorted(KERNELS), action="append",
                         help="only this kernel family (repeatable; default: all)")
     parser.add_argument("--only", choices=GROUPS, action="append",
@@ -206,7 +209,8 @@ def main() -> None:
     if "assessment" in (args.only or GROUPS):
         _ensure_source(args, src)
         lake = bench_indicators.ensure_lake(_measure, src, work, ROOT)
-        results = bench_assessment.run(_measure, args.repeat, src, work, ROOT, lake)
+        results = bench_assessment.run(_measure, args.repeat, src, work, ROOT, lake,
+                                       large=args.assessment_large)
         sections[_key(args, "assessment")] = [
             f"## Assessment from SF {args.scale:g}: the tertiary edition for one hospital-year vs "
             "the scan floor", "", _recorded(args, "assessment"), "",
@@ -261,6 +265,8 @@ def _recorded(args: argparse.Namespace, group: str, family: str | None = None) -
     sizes = (f"--kernel {family} --kernel-rows {' '.join(map(str, args.kernel_rows))}"
              if group == "kernels" else
              f"--scale {args.scale} --years {' '.join(map(str, args.years))}")
+    if group == "assessment" and args.assessment_large:
+        sizes += f" --assessment-large {args.assessment_large}"
     limit = f" --memory-limit {args.memory_limit}" if args.memory_limit else ""
     return (f"Recorded {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} "
             f"cores, {_memory_gb():.0f} GB RAM, Python {platform.python_version()}; command: "
