@@ -11,6 +11,11 @@
     every fact-based indicator of the catalog (``national_assessments/``) by institution ×
     department × month, month-partitioned like the facts it reads
     (:mod:`hospital_sdk.indicators.results`), as ``lake.application.indicator_value``.
+``indicator_signal``
+    an XmR control chart with run rules over every monthly series of ``indicator_value`` (one
+    per indicator version and cell), read by the indicator's direction: which months signal an
+    improvement or a deterioration (:func:`hospital_sdk.indicators.results.
+    refresh_indicator_signals`), as ``lake.application.indicator_signal``.
 ``assessment_report``
     every national assessment (tertiary, secondary, high-quality) in the edition in force for
     the latest complete year, computed, scored and exported (xlsx, HTML, PDF) under
@@ -28,7 +33,7 @@ from assets.resources import POOL, LakeResource
 from hospital_sdk.assessments.compute import latest_complete_year
 from hospital_sdk.assessments.editions import load_assessments
 from hospital_sdk.indicators import load_catalog
-from hospital_sdk.indicators.results import refresh_indicator_values
+from hospital_sdk.indicators.results import refresh_indicator_signals, refresh_indicator_values
 from hospital_sdk.quality.scorecard import latest_scorecard, write_scorecard
 from hospital_sdk.reports import write_activity_report, write_quality_report
 from hospital_sdk.reports.edition_report import report_edition
@@ -36,7 +41,7 @@ from hospital_sdk.reports.edition_report import report_edition
 GROUP = "application"
 KEYS = {name: dg.AssetKey([GROUP, name])
         for name in ("quality_scorecard", "activity_report", "indicator_value",
-                     "assessment_report")}
+                     "indicator_signal", "assessment_report")}
 FACTS_READ = ("stay_fact", "procedure_fact", "visit_fact", "exam_fact", "procurement_fact")
 
 
@@ -92,6 +97,15 @@ def _indicator_value(months: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     return indicator_value
 
 
+@dg.asset(key=KEYS["indicator_signal"], group_name=GROUP, pool=POOL, kinds={"duckdb"},
+          deps=[KEYS["indicator_value"]],
+          metadata={"table": "lake.application.indicator_signal"})
+def indicator_signal(lake: LakeResource) -> dg.MaterializeResult:
+    """Control charts (XmR with run rules) of every monthly indicator series: the months that
+    signal an improvement or a deterioration, by the indicator's direction."""
+    return dg.MaterializeResult(metadata=refresh_indicator_signals(lake.lake).metadata())
+
+
 @dg.asset(key=KEYS["assessment_report"], group_name=GROUP, kinds={"html", "xlsx", "pdf"},
           deps=[*(AGGREGATED[f] for f in FACTS_READ), REPORTED, CLEANED["department"],
                 KEYS["quality_scorecard"]])
@@ -114,4 +128,5 @@ def assessment_report(lake: LakeResource) -> dg.MaterializeResult:
 
 def build(months: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     """Every application-layer asset, monthly ones on ``months``."""
-    return [quality_scorecard, activity_report, _indicator_value(months), assessment_report]
+    return [quality_scorecard, activity_report, _indicator_value(months), indicator_signal,
+            assessment_report]

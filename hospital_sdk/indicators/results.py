@@ -5,7 +5,8 @@ from facts alone (reported values, and composites with a reported part such as #
 institution and year and are computed with the assessments) by institution × department ×
 month, and stores the tidy result with a ``month`` DATE column so a month's rerun
 replaces exactly that month (:func:`~hospital_sdk.store.partitions.replace_months`). Notebooks
-and reports read it instead of recomputing.
+and reports read it instead of recomputing. ``application.indicator_signal`` holds the
+control charts of those monthly series (:func:`refresh_indicator_signals`).
 
 The table keeps what an analyst filters and joins on: the indicator key, names, kind, unit,
 direction, domain, ▲, the cell (institution, department, month), numerator, denominator, value,
@@ -25,16 +26,22 @@ import pandas as pd
 from hospital_sdk.indicators.catalog import Catalog, load_catalog
 from hospital_sdk.indicators.engine import compute, reads_reported
 from hospital_sdk.indicators.periods import parse_period
+from hospital_sdk.indicators.signals import signals
 from hospital_sdk.store import Lakehouse
 from hospital_sdk.store.partitions import replace_months
 
-__all__ = ["BY", "TABLE", "RefreshedValues", "catalog_digest", "monthly_values",
+__all__ = ["BY", "SIGNAL_BY", "SIGNAL_TABLE", "TABLE", "RefreshedSignals", "RefreshedValues",
+           "catalog_digest", "monthly_values", "refresh_indicator_signals",
            "refresh_indicator_values"]
 
 TABLE = "indicator_value"
 """Name of the table in the application layer."""
 BY: tuple[str, ...] = ("institution", "department", "month")
 """The cells stored: one row per indicator × institution × department × month."""
+SIGNAL_TABLE = "indicator_signal"
+"""Name of the table of control-chart signals over :data:`TABLE` in the application layer."""
+SIGNAL_BY: tuple[str, ...] = ("indicator_id", "version", "institution", "department")
+"""One chart per indicator version and cell (a new version is a new definition: a new series)."""
 
 _COLUMNS = ("indicator_id", "version", "name_zh", "name_en", "kind", "unit", "direction",
             "domain", "national_monitoring", "responsible_department", "institution",
@@ -97,3 +104,46 @@ def refresh_indicator_values(lake: Lakehouse, *, first: str, last: str,
                           first=first, last=last)
     return RefreshedValues(rows, int(values["indicator_id"].nunique()),
                            int((values["status"] != "ok").sum()))
+
+
+@dataclass(frozen=True)
+class RefreshedSignals:
+    """What one refresh of the signals wrote: rows, series, and points that signal."""
+
+    rows: int
+    series: int
+    signals: int
+    deteriorations: int
+
+    def metadata(self) -> dict[str, int]:
+        """For the asset's materialization."""
+        return {"rows": self.rows, "series": self.series, "signals": self.signals,
+                "deteriorations": self.deteriorations}
+
+
+def refresh_indicator_signals(lake: Lakehouse, *, chart: str = "xmr",
+                              baseline: int = 12) -> RefreshedSignals:
+    """Chart every series of ``application.indicator_value`` and replace
+    ``application.indicator_signal`` with the result (one transaction).
+
+    A series is one indicator version in one cell (:data:`SIGNAL_BY`) over its months; the chart
+    (:func:`~hospital_sdk.indicators.signals.signals`: XmR with run rules by default) reads the
+    indicator's direction, so each signal says whether it is an improvement or a deterioration.
+    The baseline is each series' first ``baseline`` valid months; a series shorter than that
+    has no limits and no signal. Months not ``ok`` are gaps (kept, never charted).
+
+    Examples
+    --------
+    See ``tests/indicators/test_results.py``.
+    """
+    values = lake.table(TABLE, "application").select(
+        *SIGNAL_BY, "month", "value", "status", "direction").execute()
+    charted = signals(values, by=SIGNAL_BY, order="month", chart=chart, baseline=baseline)
+    for column in charted.columns:  # plain strings in the lakehouse, not dictionary types
+        if isinstance(charted[column].dtype, pd.CategoricalDtype):
+            charted[column] = charted[column].astype(object)
+    charted["month"] = pd.to_datetime(charted["month"]).dt.date  # a DATE, as in TABLE
+    rows = lake.replace(SIGNAL_TABLE, charted, layer="application")
+    series = charted[list(SIGNAL_BY)].drop_duplicates().shape[0]
+    return RefreshedSignals(rows, int(series), int(charted["signal"].sum()),
+                            int((charted["assessment"] == "deterioration").sum()))

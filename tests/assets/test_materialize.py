@@ -49,7 +49,7 @@ def test_every_layer_is_materialized_and_reconciled(group: Settings) -> None:
                                                "drg_risk", "department_month", "exam_fact",
                                                "procurement_fact"},
                                 "application": {"quality_check_history", "quality_scorecard",
-                                                "indicator_value"}}.items():
+                                                "indicator_value", "indicator_signal"}}.items():
             assert expected <= set(lake.list_tables(layer)), layer
         raw = lake.duck.execute("SELECT count(*) FROM lake.raw.inpatient_stay").fetchone()[0]
         facts = lake.duck.execute("SELECT count(*) FROM lake.aggregated.stay_fact").fetchone()[0]
@@ -127,6 +127,20 @@ def test_indicator_values_agree_with_the_facts(group: Settings) -> None:
             "SELECT strftime(discharge_time, '%Y-%m'), count(*) FROM lake.aggregated.stay_fact "
             "GROUP BY 1 ORDER BY 1").fetchall()
     assert [(m, int(n)) for m, n in stored] == [(m, int(n)) for m, n in facts]
+
+
+def test_every_stored_indicator_value_is_a_point_of_a_signal_chart(group: Settings) -> None:
+    # indicator_signal charts every row of indicator_value (gaps included): one row each
+    with Lakehouse.open(group.home, read_only=True) as lake:
+        values, charted, unmatched = lake.duck.execute(
+            "SELECT (SELECT count(*) FROM lake.application.indicator_value), "
+            "(SELECT count(*) FROM lake.application.indicator_signal), "
+            "(SELECT count(*) FROM lake.application.indicator_value v WHERE NOT EXISTS ("
+            "SELECT 1 FROM lake.application.indicator_signal s WHERE s.indicator_id = "
+            "v.indicator_id AND s.version = v.version AND s.institution = v.institution AND "
+            "s.department IS NOT DISTINCT FROM v.department AND s.month = v.month))"
+        ).fetchone()
+    assert values == charted > 0 and unmatched == 0
 
 
 def test_the_reported_indicators_compute_from_the_landed_forms(group: Settings) -> None:

@@ -64,3 +64,38 @@ def test_values_by_month_and_rerun_replaces_the_month(lake: Lakehouse) -> None:
     digests = lake.duck.execute(
         f"SELECT DISTINCT catalog_digest FROM lake.application.{TABLE}").fetchall()
     assert digests == [(catalog_digest(catalog),)]
+
+
+def test_signals_chart_every_series_of_the_stored_values(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from hospital_sdk.indicators.results import SIGNAL_TABLE, refresh_indicator_signals
+    lake = Lakehouse.open(tmp_path / "signals")
+    months = [date(2024 + (m // 12), m % 12 + 1, 1) for m in range(14)]
+    values = [10.0, 12.0] * 6 + [20.0, None]
+
+    def series(indicator: str, direction: str) -> pd.DataFrame:
+        return pd.DataFrame({
+            "indicator_id": indicator, "version": 1, "institution": "H1", "department": "SUR",
+            "month": months, "value": values,
+            "status": ["ok"] * 13 + ["not_computable"], "direction": direction})
+    lake.replace(TABLE, pd.concat([series("mortality", "lower_better"),
+                                   series("cure_rate", "higher_better")]), "application")
+    out = refresh_indicator_signals(lake)
+    # baseline = the 12 alternating months: centre 11, average moving range 2 (11 ranges of 2),
+    # limits 11 ± 2.66 × 2 = 5.68 .. 16.32; month 13 (20) is beyond the upper limit (rule 1)
+    # in both series; month 14 is a gap. Above the centre is a deterioration for the
+    # lower_better mortality and an improvement for the higher_better cure rate.
+    assert (out.rows, out.series, out.signals, out.deteriorations) == (28, 2, 2, 1)
+    stored = lake.table(SIGNAL_TABLE, "application").execute()
+    flagged = stored[stored["signal"]].set_index("indicator_id")
+    assert flagged.loc["mortality", "assessment"] == "deterioration"
+    assert flagged.loc["cure_rate", "assessment"] == "improvement"
+    assert lake.table(SIGNAL_TABLE, "application").schema()["month"].is_date()
+    assert flagged["month"].tolist() == [pd.Timestamp("2025-01-01")] * 2
+    assert flagged["upper_limit"].round(2).tolist() == [16.32, 16.32]
+    assert set(stored.loc[stored["month"] == pd.Timestamp("2025-02-01"), "point"]) == {"gap"}
+    # a rerun replaces the table whole: the same rows, not twice as many
+    assert refresh_indicator_signals(lake).rows == 28
+    assert len(lake.table(SIGNAL_TABLE, "application").execute()) == 28
+    lake.close()
