@@ -52,9 +52,10 @@ from hospital_sdk.aggregated.inputs import Needs, require
 from hospital_sdk.errors import ContractError
 from hospital_sdk.kernels.sweeps import hourly_census, occupied_bed_days
 
-__all__ = ["KERNEL_WINS", "Method", "bed_days_sql", "ceil_mark", "floor_mark", "hourly_census_sql",
-           "mark_segments", "occupancy_needs", "segments_to_marks", "use_kernel",
-           "ward_bed_days", "ward_hourly_census"]
+__all__ = ["KERNEL_WINS", "Method", "as_kernel_types", "bed_days_sql", "ceil_mark", "floor_mark",
+           "hourly_census_sql", "mark_segments", "occupancy_needs", "period_days",
+           "require_complete", "segments_to_marks", "use_kernel", "ward_bed_days",
+           "ward_hourly_census"]
 
 Method = Literal["auto", "kernel", "sql"]
 Unit = Literal["D", "h", "m"]
@@ -127,7 +128,8 @@ def _movements(tables: Mapping[str, ir.Table], by: Sequence[str], builder: str) 
     return m.select(*occupancy_needs(by)["stay_movement"])
 
 
-def _period_dates(start: object, end: object) -> tuple[dt.date, dt.date, int]:
+def period_days(start: object, end: object) -> tuple[dt.date, dt.date, int]:
+    """First day, end day and number of days of the whole-day period ``[start, end)``."""
     first, stop = pd.Timestamp(start), pd.Timestamp(end)
     if first != first.normalize() or stop != stop.normalize():
         raise ValueError(f"the period must be whole days, got {start!r} to {end!r}")
@@ -157,7 +159,7 @@ def bed_days_sql(tables: Mapping[str, ir.Table], start: dt.date, end: dt.date, *
     ContractError
         ``stay_movement`` or one of its needed columns is missing.
     """
-    first, stop, days = _period_dates(start, end)
+    first, stop, days = period_days(start, end)
     m = _touching(_movements(tables, by, "bed_days"), first, stop)
     cols = list(by)
     s_mark, e_mark = ceil_mark(m.start_time, first, "D"), ceil_mark(m.end_time, first, "D")
@@ -187,7 +189,7 @@ def bed_days_sql(tables: Mapping[str, ir.Table], start: dt.date, end: dt.date, *
 def hourly_census_sql(tables: Mapping[str, ir.Table], start: dt.date, end: dt.date, *,
                       by: Sequence[str] = ("institution_id", "ward_id")) -> ir.Table:
     """The SQL path of :func:`ward_hourly_census`: ``*by, hour, census`` (lazy)."""
-    first, stop, days = _period_dates(start, end)
+    first, stop, days = period_days(start, end)
     m = _movements(tables, by, "hourly_census")
     hours = days * 24
     intervals = m.select(*by, lo=ceil_mark(m.start_time, first, "h").clip(0, hours).cast("int64"),
@@ -206,7 +208,7 @@ def use_kernel(table: ir.Table, method: Method, calculation: str) -> bool:
     return KERNEL_WINS[calculation] and ibis.get_backend(table).name in _LOCAL_BACKENDS
 
 
-def _no_nulls(table: ir.Table, columns: Sequence[str], builder: str) -> None:
+def require_complete(table: ir.Table, columns: Sequence[str], builder: str) -> None:
     """Raise ContractError naming each column of ``columns`` holding missing values."""
     counts = table.aggregate(**{c: table[c].isnull().cast("int64").sum() for c in columns})
     row = counts.execute().iloc[0]
@@ -216,7 +218,8 @@ def _no_nulls(table: ir.Table, columns: Sequence[str], builder: str) -> None:
                             f"complete")
 
 
-def _fix_types(frame: pd.DataFrame, label: str, value: str) -> pd.DataFrame:
+def as_kernel_types(frame: pd.DataFrame, label: str, value: str) -> pd.DataFrame:
+    """An executed SQL-path frame with the kernel's dtypes (``label`` ns timestamps, int64)."""
     frame[label] = pd.to_datetime(frame[label]).astype("datetime64[ns]")
     frame[value] = frame[value].astype("int64")
     return frame.reset_index(drop=True)
@@ -254,13 +257,13 @@ def ward_bed_days(tables: Mapping[str, ir.Table], start: dt.date, end: dt.date, 
         Bad period or ``method``.
     """
     by = tuple(by)
-    first, stop, _ = _period_dates(start, end)
+    first, stop, _ = period_days(start, end)
     m = _movements(tables, by, "bed_days")
     kernel = use_kernel(m, method, "bed_days")
     if not kernel:
-        _no_nulls(m, tuple(dict.fromkeys((*by, "institution_id", "stay_id", "start_time"))),
+        require_complete(m, tuple(dict.fromkeys((*by, "institution_id", "stay_id", "start_time"))),
                   "bed_days")
-        return _fix_types(bed_days_sql(tables, first, stop, by=by,
+        return as_kernel_types(bed_days_sql(tables, first, stop, by=by,
                                        same_day_counts_one=same_day_counts_one).execute(),
                           "day", "occupied_bed_days")
     rows = _touching(m, first, stop).to_pandas()
@@ -276,11 +279,11 @@ def ward_hourly_census(tables: Mapping[str, ir.Table], start: dt.date, end: dt.d
     ordered by ``by`` and hour, zero hours absent.
     """
     by = tuple(by)
-    first, stop, _ = _period_dates(start, end)
+    first, stop, _ = period_days(start, end)
     m = _movements(tables, by, "hourly_census")
     if not use_kernel(m, method, "hourly_census"):
-        _no_nulls(m, tuple(dict.fromkeys((*by, "start_time"))), "hourly_census")
-        return _fix_types(hourly_census_sql(tables, first, stop, by=by).execute(), "hour",
+        require_complete(m, tuple(dict.fromkeys((*by, "start_time"))), "hourly_census")
+        return as_kernel_types(hourly_census_sql(tables, first, stop, by=by).execute(), "hour",
                           "census")
     lo = ibis.timestamp(dt.datetime.combine(first, dt.time()))
     hi = ibis.timestamp(dt.datetime.combine(stop, dt.time()))
