@@ -13,10 +13,12 @@ end. Marks outside the requested period are never produced (intervals are clippe
 
 The kernel (:func:`_sweep`) is the classic endpoint sweep: each interval becomes a ``+1`` event
 at the first mark it contains and a ``-1`` event at the first mark after it, the events are
-sorted by (group, mark) and a running sum gives the count between consecutive events, as
-run-length **segments** ``(group, from_mark, to_mark, count)`` with ``count > 0``. Its work is
-``O(n log n)`` in the intervals and independent of the number of marks; the wrappers expand the
-segments to tidy frames (only marks with a non-zero count are rows).
+ordered by (group, mark) and a running sum gives the count between consecutive events, as
+run-length **segments** ``(group, from_mark, to_mark, count)`` with ``count > 0``. The events
+are ordered by bucketing (a counting sort over all (group, mark) keys: linear work) when that
+key space is small next to the intervals, else by sorting (``O(n log n)``, independent of the
+number of marks). The wrappers expand the segments to tidy frames (only marks with a non-zero
+count are rows).
 
 Occupied bed-days (实际占用床日数) — the midnight census
 -------------------------------------------------------
@@ -85,15 +87,51 @@ Uncalled = Literal["until_end", "exclude"]
 
 
 @kernel
-def _sweep(group: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-           n_marks: int) -> tuple:  # pragma: no cover - compiled; py_func is tested
+def _sweep(group: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_marks: int, n_groups: int,
+           dense_limit: int) -> tuple:  # pragma: no cover - compiled; py_func is tested
     """Segments ``(group, from, to, count > 0)`` of marks ``[lo, hi)`` of each interval.
 
     ``lo``/``hi`` are mark indices already clipped to ``[0, n_marks]``; empty ranges are
-    skipped. Segments come ordered by group, then mark.
+    skipped; ``group`` codes are in ``[0, n_groups)``. Segments come ordered by group, then
+    mark. When ``n_groups * (n_marks + 1) <= dense_limit`` the events are bucketed into one
+    array of all (group, mark) keys (a counting sort: linear in intervals plus keys); otherwise
+    the keys are sorted. The two give the same marks and counts; the sorted way may split a
+    run where events cancel.
     """
     n = group.shape[0]
     width = n_marks + 1
+    seg_group = np.empty(2 * n, np.int64)
+    seg_from = np.empty(2 * n, np.int64)
+    seg_to = np.empty(2 * n, np.int64)
+    seg_count = np.empty(2 * n, np.int64)
+    s = 0
+    if n_groups * width <= dense_limit:
+        diff = np.zeros(n_groups * width, np.int64)
+        for i in range(n):
+            if lo[i] < hi[i]:
+                diff[group[i] * width + lo[i]] += 1
+                diff[group[i] * width + hi[i]] -= 1
+        for g in range(n_groups):
+            count = 0
+            begin = 0
+            for k in range(n_marks):
+                d = diff[g * width + k]
+                if d != 0:
+                    if count > 0:
+                        seg_group[s] = g
+                        seg_from[s] = begin
+                        seg_to[s] = k
+                        seg_count[s] = count
+                        s += 1
+                    count += d
+                    begin = k
+            if count > 0:
+                seg_group[s] = g
+                seg_from[s] = begin
+                seg_to[s] = n_marks
+                seg_count[s] = count
+                s += 1
+        return seg_group[:s], seg_from[:s], seg_to[:s], seg_count[:s]
     keys = np.empty(2 * n, np.int64)
     delta = np.empty(2 * n, np.int64)
     m = 0
@@ -105,11 +143,6 @@ def _sweep(group: np.ndarray, lo: np.ndarray, hi: np.ndarray,
             delta[m + 1] = -1
             m += 2
     order = np.argsort(keys[:m], kind="mergesort")
-    seg_group = np.empty(m, np.int64)
-    seg_from = np.empty(m, np.int64)
-    seg_to = np.empty(m, np.int64)
-    seg_count = np.empty(m, np.int64)
-    s = 0
     count = 0
     j = 0
     while j < m:
@@ -124,6 +157,19 @@ def _sweep(group: np.ndarray, lo: np.ndarray, hi: np.ndarray,
             seg_count[s] = count
             s += 1
     return seg_group[:s], seg_from[:s], seg_to[:s], seg_count[:s]
+
+
+def _dense_limit(n: int) -> int:
+    """Largest (group, mark) key space bucketed rather than sorted for ``n`` intervals: about
+    the memory the sort needs anyway (16 keys per interval, at least a million)."""
+    return max(16 * n, 1 << 20)
+
+
+def _run_sweep(group: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_marks: int,
+               n_groups: int, jit: bool) -> tuple:
+    run = _sweep if jit else _sweep.py_func
+    return run(np.ascontiguousarray(group, np.int64), np.ascontiguousarray(lo, np.int64),
+               np.ascontiguousarray(hi, np.int64), n_marks, n_groups, _dense_limit(len(group)))
 
 
 @kernel
@@ -235,8 +281,8 @@ def _expand(seg: tuple, keys: pd.DataFrame, first: pd.Timestamp, step: int,
 def _occupancy(movements: pd.DataFrame, start: object, end: object, by: tuple[str, ...],
                caller: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray,
                                      pd.DataFrame, pd.Timestamp, int]:
-    m = _checked(movements, by, MOVEMENT_COLUMNS, ("institution_id", "stay_id", "start_time"),
-                 caller)
+    m = _checked(movements, by, MOVEMENT_COLUMNS,
+                 ("institution_id", "stay_id", "seq", "start_time"), caller)
     first, _, days = _period(start, end)
     s = _nanoseconds(m["start_time"], "start_time", caller)
     e = _nanoseconds(m["end_time"], "end_time", caller)
@@ -279,7 +325,7 @@ def occupied_bed_days(movements: pd.DataFrame, start: object, end: object, *,
     Raises
     ------
     ContractError
-        A column is missing, a ``by`` column, ``institution_id``, ``stay_id`` or
+        A column is missing, a ``by`` column, ``institution_id``, ``stay_id``, ``seq`` or
         ``start_time`` has a missing value, a time is not naive, or an interval ends before it
         starts.
     ValueError
@@ -297,8 +343,7 @@ def occupied_bed_days(movements: pd.DataFrame, start: object, end: object, *,
         group = np.concatenate([group, extra[0][inside]])
         lo = np.concatenate([lo, day[inside]])
         hi = np.concatenate([hi, day[inside] + 1])
-    run = _sweep if jit else _sweep.py_func
-    seg = run(np.ascontiguousarray(group), lo, hi, days)
+    seg = _run_sweep(group, lo, hi, days, len(keys), jit)
     return _expand(seg, keys, first, _DAY_NS, "day", "occupied_bed_days")
 
 
@@ -307,15 +352,13 @@ def _same_day_stays(m: pd.DataFrame, group: np.ndarray, s: np.ndarray, e: np.nda
     """Group and day index of the last interval of each stay that contains no midnight."""
     lo = -((first - s) // _DAY_NS)  # first midnight at or after the start, unclipped
     hi = np.where(e == _OPEN, _OPEN, -((first - np.where(e == _OPEN, first, e)) // _DAY_NS))
-    frame = pd.DataFrame({
-        "i": m["institution_id"].to_numpy(), "stay": m["stay_id"].to_numpy(),
-        "s": s, "seq": m["seq"].to_numpy(), "midnight": hi > lo, "group": group})
-    frame = frame.sort_values(["i", "stay", "s", "seq"], kind="stable")
-    any_midnight = frame.groupby(["i", "stay"], sort=False)["midnight"].transform("max")
-    last = ~frame.duplicated(["i", "stay"], keep="last")
-    pick = frame[last & ~any_midnight.astype(bool)]
-    day = (pick["s"].to_numpy() - first) // _DAY_NS
-    return pick["group"].to_numpy(np.int64), day.astype(np.int64)
+    stay = m.groupby(["institution_id", "stay_id"], sort=False).ngroup().to_numpy(np.int64)
+    order = np.lexsort((m["seq"].to_numpy(np.int64), s, stay))
+    stay, midnight = stay[order], (hi > lo)[order]
+    starts = np.flatnonzero(np.r_[True, stay[1:] != stay[:-1]])
+    ends = np.r_[starts[1:], len(stay)] - 1  # the last interval of each stay
+    pick = order[ends[~np.maximum.reduceat(midnight, starts)]]
+    return group[pick], (s[pick] - first) // _DAY_NS
 
 
 def hourly_census(movements: pd.DataFrame, start: object, end: object, *,
@@ -347,8 +390,8 @@ def hourly_census(movements: pd.DataFrame, start: object, end: object, *,
     hours = days * 24
     lo = _first_mark(s, first.value, _HOUR_NS, hours)
     hi = _first_mark(e, first.value, _HOUR_NS, hours)
-    run = _sweep if jit else _sweep.py_func
-    return _expand(run(group, lo, hi, hours), keys, first, _HOUR_NS, "hour", "census")
+    return _expand(_run_sweep(group, lo, hi, hours, len(keys), jit), keys, first, _HOUR_NS,
+                   "hour", "census")
 
 
 @dataclass(frozen=True)
@@ -442,8 +485,8 @@ def waiting_queue(visits: pd.DataFrame, start: object, end: object, *,
     minutes = days * 1440
     lo = _first_mark(checkin[keep], first.value, _MINUTE_NS, minutes)
     hi = _first_mark(call[keep], first.value, _MINUTE_NS, minutes)
-    sweep, daily = (_sweep, _daily) if jit else (_sweep.py_func, _daily.py_func)
-    seg = sweep(group, lo, hi, minutes)
+    daily = _daily if jit else _daily.py_func
+    seg = _run_sweep(group, lo, hi, minutes, len(keys), jit)
     d_group, d_day, d_max, d_total, d_busy = daily(*seg, 1440)
     days_out = _tidy(keys, d_group, {
         "day": pd.to_datetime(first.value + d_day * _DAY_NS), "max_waiting": d_max,

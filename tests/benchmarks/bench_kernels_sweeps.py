@@ -158,13 +158,15 @@ def _child(calculation: str) -> dict[str, tuple[str, str]]:
     RESULT = {{"rows": ROWS, "out_rows": len(out), "total": int(out["{value}"].sum())}}
     """)
     core = (head + """
-    from hospital_sdk.kernels.sweeps import (_DAY_NS, _HOUR_NS, _MINUTE_NS, _daily, _first_mark,
-        _groups, _nanoseconds, _same_day_stays, _sweep, queue_intervals)
+    from hospital_sdk.kernels.sweeps import (_DAY_NS, _HOUR_NS, _MINUTE_NS, _daily,
+        _dense_limit, _first_mark, _groups, _nanoseconds, _same_day_stays, _sweep,
+        queue_intervals)
     """ + _CORE_SETUP[calculation] + """
-    _sweep(group[:100], lo[:100], hi[:100], N)  # compile outside the timing
-    _daily(*_sweep(group[:100], lo[:100], hi[:100], N), 1440)
+    G, LIMIT = len(keys), _dense_limit(len(group))
+    for limit in (0, LIMIT):  # compile outside the timing
+        _daily(*_sweep(group[:100], lo[:100], hi[:100], N, G, limit), 1440)
     """, f"""
-    seg = _sweep(group, lo, hi, N)
+    seg = _sweep(group, lo, hi, N, G, LIMIT)
     {"_daily(*seg, 1440)" if calculation == "waiting_queue" else ""}
     lengths = seg[2] - seg[1]
     RESULT = {{"rows": ROWS, "out_rows": int(lengths.sum()),
