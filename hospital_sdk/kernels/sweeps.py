@@ -106,7 +106,7 @@ def _sweep(group: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_marks: int, n_gr
     seg_count = np.empty(2 * n, np.int64)
     s = 0
     if n_groups * width <= dense_limit:
-        diff = np.zeros(n_groups * width, np.int64)
+        diff = np.zeros(n_groups * width, np.int32)
         for i in range(n):
             if lo[i] < hi[i]:
                 diff[group[i] * width + lo[i]] += 1
@@ -132,28 +132,28 @@ def _sweep(group: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_marks: int, n_gr
                 seg_count[s] = count
                 s += 1
         return seg_group[:s], seg_from[:s], seg_to[:s], seg_count[:s]
-    keys = np.empty(2 * n, np.int64)
-    delta = np.empty(2 * n, np.int64)
+    # the sorted way: each event is the key (group, mark) shifted left once, its low bit set
+    # for a start (+1) and clear for an end (-1); one plain sort orders them (sums per key do
+    # not depend on the order within a key)
+    events = np.empty(2 * n, np.int64)
     m = 0
     for i in range(n):
         if lo[i] < hi[i]:
-            keys[m] = group[i] * width + lo[i]
-            delta[m] = 1
-            keys[m + 1] = group[i] * width + hi[i]
-            delta[m + 1] = -1
+            events[m] = (group[i] * width + lo[i]) * 2 + 1
+            events[m + 1] = (group[i] * width + hi[i]) * 2
             m += 2
-    order = np.argsort(keys[:m], kind="mergesort")
+    events = np.sort(events[:m])
     count = 0
     j = 0
     while j < m:
-        key = keys[order[j]]
-        while j < m and keys[order[j]] == key:
-            count += delta[order[j]]
+        key = events[j] // 2
+        while j < m and events[j] // 2 == key:
+            count += 1 if events[j] % 2 == 1 else -1
             j += 1
         if count > 0:  # an end event of this group follows, so j < m here
             seg_group[s] = key // width
             seg_from[s] = key % width
-            seg_to[s] = keys[order[j]] % width
+            seg_to[s] = (events[j] // 2) % width
             seg_count[s] = count
             s += 1
     return seg_group[:s], seg_from[:s], seg_to[:s], seg_count[:s]
@@ -161,8 +161,9 @@ def _sweep(group: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_marks: int, n_gr
 
 def _dense_limit(n: int) -> int:
     """Largest (group, mark) key space bucketed rather than sorted for ``n`` intervals: about
-    the memory the sort needs anyway (16 keys per interval, at least a million)."""
-    return max(16 * n, 1 << 20)
+    at most 256 bytes of int32 counts per interval (at least 16 MB): 60 clinics' minutes of a
+    year (31.6M keys) are bucketed from 500,000 visits on."""
+    return max(64 * n, 1 << 22)
 
 
 def _run_sweep(group: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_marks: int,
@@ -273,7 +274,7 @@ def _expand(seg: tuple, keys: pd.DataFrame, first: pd.Timestamp, step: int,
     total = int(lengths.sum())
     starts = np.repeat(np.cumsum(lengths) - lengths - seg_from, lengths)
     mark = np.arange(total, dtype=np.int64) - starts
-    stamps = pd.to_datetime(first.value + mark * step)
+    stamps = (first.value + mark * step).astype("datetime64[ns]")
     return _tidy(keys, np.repeat(seg_group, lengths), {
         label: stamps, value: np.repeat(seg_count, lengths)})
 
@@ -353,11 +354,11 @@ def _same_day_stays(m: pd.DataFrame, group: np.ndarray, s: np.ndarray, e: np.nda
     lo = -((first - s) // _DAY_NS)  # first midnight at or after the start, unclipped
     hi = np.where(e == _OPEN, _OPEN, -((first - np.where(e == _OPEN, first, e)) // _DAY_NS))
     stay = m.groupby(["institution_id", "stay_id"], sort=False).ngroup().to_numpy(np.int64)
-    order = np.lexsort((m["seq"].to_numpy(np.int64), s, stay))
-    stay, midnight = stay[order], (hi > lo)[order]
-    starts = np.flatnonzero(np.r_[True, stay[1:] != stay[:-1]])
-    ends = np.r_[starts[1:], len(stay)] - 1  # the last interval of each stay
-    pick = order[ends[~np.maximum.reduceat(midnight, starts)]]
+    with_midnight = np.bincount(stay, weights=hi > lo) > 0
+    rows = np.flatnonzero(~with_midnight[stay])  # the intervals of stays with no midnight
+    order = rows[np.lexsort((m["seq"].to_numpy(np.int64)[rows], s[rows], stay[rows]))]
+    ordered = stay[order]
+    pick = order[np.r_[ordered[1:] != ordered[:-1], True][:len(order)]]  # each stay's last
     return group[pick], (s[pick] - first) // _DAY_NS
 
 
@@ -489,7 +490,7 @@ def waiting_queue(visits: pd.DataFrame, start: object, end: object, *,
     seg = _run_sweep(group, lo, hi, minutes, len(keys), jit)
     d_group, d_day, d_max, d_total, d_busy = daily(*seg, 1440)
     days_out = _tidy(keys, d_group, {
-        "day": pd.to_datetime(first.value + d_day * _DAY_NS), "max_waiting": d_max,
+        "day": (first.value + d_day * _DAY_NS).astype("datetime64[ns]"), "max_waiting": d_max,
         "patient_minutes": d_total, "busy_minutes": d_busy,
         "mean_waiting": d_total / np.maximum(d_busy, 1)})
     return WaitingQueue(_expand(seg, keys, first, _MINUTE_NS, "minute", "waiting"), days_out,
