@@ -52,8 +52,8 @@ from hospital_sdk.aggregated.inputs import Needs, require
 from hospital_sdk.errors import ContractError
 from hospital_sdk.kernels.sweeps import hourly_census, occupied_bed_days
 
-__all__ = ["KERNEL_WINS", "Method", "as_kernel_types", "bed_days_sql", "ceil_mark", "floor_mark",
-           "hourly_census_sql", "mark_segments", "occupancy_needs", "period_days",
+__all__ = ["KERNEL_WINS", "Method", "as_kernel_types", "bed_days_sql", "ceil_mark", "fetch",
+           "floor_mark", "hourly_census_sql", "mark_segments", "occupancy_needs", "period_days",
            "require_complete", "segments_to_marks", "use_kernel", "ward_bed_days",
            "ward_hourly_census"]
 
@@ -199,6 +199,12 @@ def hourly_census_sql(tables: Mapping[str, ir.Table], start: dt.date, end: dt.da
     return out.order_by([*by, "hour"])
 
 
+def fetch(table: ir.Table) -> pd.DataFrame:
+    """``table``'s rows as pandas for a kernel, through Arrow (Arrow's own conversion: 1M
+    intervals in 0.1 s where Ibis's ``to_pandas`` took 1.3 s on the benchmark's machine)."""
+    return table.to_pyarrow().to_pandas()
+
+
 def use_kernel(table: ir.Table, method: Method, calculation: str) -> bool:
     """Whether ``method`` picks the kernel for ``calculation`` over ``table``'s backend."""
     if method not in ("auto", "kernel", "sql"):
@@ -263,10 +269,10 @@ def ward_bed_days(tables: Mapping[str, ir.Table], start: dt.date, end: dt.date, 
     if not kernel:
         require_complete(m, tuple(dict.fromkeys((*by, "institution_id", "stay_id", "start_time"))),
                   "bed_days")
-        return as_kernel_types(bed_days_sql(tables, first, stop, by=by,
-                                       same_day_counts_one=same_day_counts_one).execute(),
-                          "day", "occupied_bed_days")
-    rows = _touching(m, first, stop).to_pandas()
+        return as_kernel_types(fetch(bed_days_sql(tables, first, stop, by=by,
+                                                  same_day_counts_one=same_day_counts_one)),
+                               "day", "occupied_bed_days")
+    rows = fetch(_touching(m, first, stop))
     return occupied_bed_days(rows, first, stop, by=by, same_day_counts_one=same_day_counts_one)
 
 
@@ -283,10 +289,11 @@ def ward_hourly_census(tables: Mapping[str, ir.Table], start: dt.date, end: dt.d
     m = _movements(tables, by, "hourly_census")
     if not use_kernel(m, method, "hourly_census"):
         require_complete(m, tuple(dict.fromkeys((*by, "start_time"))), "hourly_census")
-        return as_kernel_types(hourly_census_sql(tables, first, stop, by=by).execute(), "hour",
-                          "census")
+        return as_kernel_types(fetch(hourly_census_sql(tables, first, stop, by=by)), "hour",
+                               "census")
     lo = ibis.timestamp(dt.datetime.combine(first, dt.time()))
     hi = ibis.timestamp(dt.datetime.combine(stop, dt.time()))
     rows = m.filter(m.start_time.isnull() | (m.start_time < hi),  # the wrapper reports nulls
-                    m.end_time.isnull() | (m.end_time > lo)).to_pandas()
+                    m.end_time.isnull() | (m.end_time > lo))
+    rows = fetch(rows)
     return hourly_census(rows, first, stop, by=by)

@@ -47,6 +47,7 @@ from hospital_sdk.aggregated.occupancy import (
     Method,
     as_kernel_types,
     ceil_mark,
+    fetch,
     mark_segments,
     period_days,
     require_complete,
@@ -172,14 +173,14 @@ def clinic_waiting_queue(tables: Mapping[str, ir.Table], start: dt.date, end: dt
     if not use_kernel(v, method, "waiting_queue"):
         require_complete(v, by, "waiting_queue")
         q = waiting_queue_sql(tables, first, stop, by=by, uncalled=uncalled)
-        daily = q.daily.execute()
+        daily = fetch(q.daily)
         daily["day"] = pd.to_datetime(daily["day"]).astype("datetime64[ns]")
         row = q.excluded.execute().iloc[0]
-        return WaitingQueue(as_kernel_types(q.minutes.execute(), "minute", "waiting"),
+        return WaitingQueue(as_kernel_types(fetch(q.minutes), "minute", "waiting"),
                             daily.reset_index(drop=True),
                             {k: int(row[k]) if pd.notna(row[k]) else 0 for k in _REASONS})
     lo, hi = _bounds(first, stop)
     touching = counted & (v.checkin_time < hi) & (v._stop > lo)
     in_period = (v.visit_time >= lo) & (v.visit_time < hi) & ~counted
-    rows = v.filter(touching | in_period).drop("_stop", "visit_time").to_pandas()
+    rows = fetch(v.filter(touching | in_period).drop("_stop", "visit_time"))
     return waiting_queue(rows, first, stop, by=by, uncalled=uncalled)
