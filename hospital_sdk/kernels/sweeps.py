@@ -71,7 +71,7 @@ import pandas as pd
 from hospital_sdk.errors import ContractError
 from hospital_sdk.kernels.config import kernel
 
-__all__ = ["MOVEMENT_COLUMNS", "VISIT_COLUMNS", "WaitingQueue", "hourly_census",
+__all__ = ["MOVEMENT_COLUMNS", "VISIT_COLUMNS", "Uncalled", "WaitingQueue", "hourly_census",
            "occupied_bed_days", "waiting_queue"]
 
 MOVEMENT_COLUMNS: tuple[str, ...] = ("institution_id", "stay_id", "seq", "start_time",
@@ -84,6 +84,7 @@ VISIT_COLUMNS: tuple[str, ...] = ("checkin_time", "call_time", "end_time")
 _MINUTE_NS, _HOUR_NS, _DAY_NS = 60_000_000_000, 3_600_000_000_000, 86_400_000_000_000
 _OPEN = np.iinfo(np.int64).max
 Uncalled = Literal["until_end", "exclude"]
+"""How a visit never called is treated: waits until its ``end_time``, or is excluded."""
 
 
 @kernel
@@ -409,7 +410,8 @@ class WaitingQueue:
         and ``patient_minutes / busy_minutes`` (the mean queue while anyone waits); days with
         nobody waiting are absent.
     excluded
-        Reason -> number of visits not counted (see the module); every reason is present.
+        Reason -> number of the given visits not counted (see the module); every reason is
+        present.
     """
 
     minutes: pd.DataFrame
@@ -417,7 +419,7 @@ class WaitingQueue:
     excluded: dict[str, int]
 
 
-def queue_intervals(visits: pd.DataFrame, uncalled: Uncalled, caller: str
+def _queue_intervals(visits: pd.DataFrame, uncalled: Uncalled, caller: str
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
     """Waiting start and end (ns) of the counted visits, their mask and the exclusion tally."""
     if uncalled not in ("until_end", "exclude"):
@@ -480,7 +482,7 @@ def waiting_queue(visits: pd.DataFrame, start: object, end: object, *,
     caller = "waiting_queue"
     v = _checked(visits, by, VISIT_COLUMNS, (), caller)
     first, _, days = _period(start, end)
-    checkin, call, keep, excluded = queue_intervals(v, uncalled, caller)
+    checkin, call, keep, excluded = _queue_intervals(v, uncalled, caller)
     v = v[keep]
     group, keys = _groups(v, by)
     minutes = days * 1440
