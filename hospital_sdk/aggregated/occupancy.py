@@ -157,6 +157,9 @@ def bed_days_sql(tables: Mapping[str, ir.Table], start: dt.date, end: dt.date, *
                  same_day_counts_one: bool = True) -> ir.Table:
     """The SQL path of :func:`ward_bed_days`: ``*by, day, occupied_bed_days`` (lazy).
 
+    Rows are taken as complete (a row without ``start_time`` would count nothing):
+    :func:`ward_bed_days` checks that before running it.
+
     Raises
     ------
     ContractError
@@ -191,7 +194,8 @@ def bed_days_sql(tables: Mapping[str, ir.Table], start: dt.date, end: dt.date, *
 
 def hourly_census_sql(tables: Mapping[str, ir.Table], start: dt.date, end: dt.date, *,
                       by: Sequence[str] = ("institution_id", "ward_id")) -> ir.Table:
-    """The SQL path of :func:`ward_hourly_census`: ``*by, hour, census`` (lazy)."""
+    """The SQL path of :func:`ward_hourly_census`: ``*by, hour, census`` (lazy); rows are taken
+    as complete (:func:`ward_hourly_census` checks)."""
     first, stop, days = period_days(start, end)
     m = _movements(tables, by, "hourly_census")
     hours = days * 24

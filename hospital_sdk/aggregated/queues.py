@@ -96,7 +96,8 @@ def _bounds(first: dt.date, stop: dt.date) -> tuple[ir.TimestampScalar, ir.Times
 def waiting_queue_sql(tables: Mapping[str, ir.Table], start: dt.date, end: dt.date, *,
                       by: Sequence[str] = ("institution_id", "dept_id"),
                       uncalled: Uncalled = "until_end") -> QueueTables:
-    """The SQL path of :func:`clinic_waiting_queue` as lazy Ibis tables.
+    """The SQL path of :func:`clinic_waiting_queue` as lazy Ibis tables (the clinic columns
+    are taken as complete: :func:`clinic_waiting_queue` checks).
 
     Raises
     ------
