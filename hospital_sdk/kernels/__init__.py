@@ -11,6 +11,9 @@ module                    kernels
 ``episodes``              :func:`readmission_gaps` — 0–31-day unplanned readmission linking
 ``bootstrap``             :func:`bootstrap_groups` — percentile bootstrap intervals of a mean,
                           a ratio of sums or a median for many groups at once
+``sweeps``                :func:`occupied_bed_days`, :func:`hourly_census` (ward occupancy
+                          from stay movements), :func:`waiting_queue` (patients waiting at
+                          each minute per clinic)
 ``spc``                   :func:`ewma_chart`, :func:`cusum_chart`, :func:`risk_adjusted_cusum`,
                           :func:`xmr_chart` (with run rules), :func:`spc_baseline`
 ========================  =====================================================================
@@ -33,8 +36,18 @@ from hospital_sdk.kernels.spc import (
     spc_baseline,
     xmr_chart,
 )
+from hospital_sdk.kernels.sweeps import (
+    MOVEMENT_COLUMNS,
+    VISIT_COLUMNS,
+    Uncalled,
+    WaitingQueue,
+    hourly_census,
+    occupied_bed_days,
+    waiting_queue,
+)
 
-__all__ = ["BOOTSTRAP_STATISTICS", "JIT_OPTIONS", "READMISSION_COLUMNS", "RULES",
-           "bootstrap_groups", "cusum_chart", "ewma_chart", "kernel", "mix32",
+__all__ = ["BOOTSTRAP_STATISTICS", "JIT_OPTIONS", "MOVEMENT_COLUMNS", "READMISSION_COLUMNS",
+           "RULES", "VISIT_COLUMNS", "Uncalled", "WaitingQueue", "bootstrap_groups",
+           "cusum_chart", "ewma_chart", "hourly_census", "kernel", "mix32", "occupied_bed_days",
            "percentile_levels", "readmission_gaps", "resample_positions", "risk_adjusted_cusum",
-           "spc_baseline", "xmr_chart"]
+           "spc_baseline", "waiting_queue", "xmr_chart"]

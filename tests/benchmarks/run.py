@@ -61,6 +61,7 @@ from tests.benchmarks import (
     bench_kernels,
     bench_kernels_bootstrap,
     bench_kernels_spc,
+    bench_kernels_sweeps,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +72,8 @@ KERNELS = {
                  bench_kernels),
     "bootstrap": ("bootstrap intervals", bench_kernels_bootstrap),
     "spc": ("statistical process control (XmR, CUSUM, EWMA)", bench_kernels_spc),
+    "sweeps": ("interval sweeps (bed-days, hourly census, waiting queue)",
+               bench_kernels_sweeps),
 }
 """The kernel families of the ``kernels`` group: (title, benchmark module)."""
 
