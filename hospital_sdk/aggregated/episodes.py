@@ -71,6 +71,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hospital_sdk.aggregated.inputs import Needs, require
 from hospital_sdk.aggregated.procedures import STAY_KEYS, SURGERY_CATEGORIES
@@ -78,7 +79,7 @@ from hospital_sdk.kernels.episodes import link_readmissions, previous_operation_
 
 __all__ = ["KERNEL_PAYS", "METHODS", "READMISSION_NEEDS", "READMISSION_WINDOWS",
            "REOPERATION_NEEDS", "REOPERATION_WINDOWS_HOURS", "Method", "arrays",
-           "choose_method", "readmission_links", "reoperation_intervals"]
+           "choose_method", "codes", "readmission_links", "reoperation_intervals"]
 
 Method = Literal["auto", "kernel", "sql"]
 METHODS: tuple[str, ...] = ("auto", "kernel", "sql")
@@ -146,22 +147,37 @@ def choose_method(method: str, table: ir.Table, topic: str) -> str:
         else "sql"
 
 
-def arrays(prepared: ir.Table) -> tuple[pa.Table, dict[str, np.ndarray]]:
-    """Execute ``prepared`` to Arrow; the NumPy array of each column whose name starts with
-    ``_`` (one contiguous chunk each: zero-copy for numbers and times without nulls, a copy for
-    booleans, which Arrow packs in bits)."""
+def arrays(prepared: ir.Table, group_by: tuple[str, ...] = ()) -> tuple[
+        pa.Table, dict[str, np.ndarray]]:
+    """Execute ``prepared`` (sorted by ``group_by`` first) to Arrow and return it with the
+    NumPy array of each column whose name starts with ``_`` (one contiguous chunk each:
+    zero-copy for numbers and times without nulls, a copy for booleans, which Arrow packs in
+    bits) and, under ``"_group"``, the kernels' int64 group: a new group wherever a
+    ``group_by`` column changes from the row before (a null never equals: a row with a null
+    key is a group of its own). Comparing neighbours of the sorted Arrow columns is one
+    vectorized pass, where a ``dense_rank`` window would sort the rows once more."""
     table = prepared.to_pyarrow()
     out = {}
     for name in table.column_names:
         if name.startswith("_"):
             column = table.column(name).combine_chunks()
             out[name] = np.ascontiguousarray(column.to_numpy(zero_copy_only=False))
+    n = table.num_rows
+    new = np.zeros(n, bool)
+    new[:1] = True
+    for key in group_by if n > 1 else ():
+        c = table.column(key).combine_chunks()
+        differs = pc.fill_null(pc.not_equal(c.slice(1), c.slice(0, n - 1)), True)
+        new[1:] |= differs.to_numpy(zero_copy_only=False)
+    out["_group"] = np.cumsum(new, dtype=np.int64) - 1
     return table, out
 
 
-def _group(t: ir.Table, *keys: str) -> ir.IntegerValue:
-    """A dense int64 per distinct ``keys`` (0, 1, ...): the kernels' patient group."""
-    return ibis.dense_rank().over(order_by=[t[k] for k in keys]).cast("int64")
+def codes(column: pa.ChunkedArray) -> np.ndarray:
+    """int64 codes of a string column: equal strings equal codes, -1 for null (a hash
+    dictionary, no sort)."""
+    indices = column.combine_chunks().dictionary_encode().indices
+    return np.ascontiguousarray(pc.fill_null(indices, -1).to_numpy(), dtype=np.int64)
 
 
 def _principal(tables: Mapping[str, ir.Table], since: ir.Value, end: datetime) -> ir.Table:
@@ -362,23 +378,22 @@ def reoperation_intervals(tables: Mapping[str, ir.Table], start: datetime, end: 
 def _readmission_kernel(seen: ir.Table, dx: ir.Table, start: datetime, max_gap_days: int,
                         subcategory_length: int) -> ir.Table:
     """:func:`readmission_links` by :func:`~hospital_sdk.kernels.episodes.link_readmissions`:
-    DuckDB joins, codes and sorts; the rows' order in ties of admission and discharge is that
-    of ``stay_id``, so a row's position is the kernel's tie-break rank."""
+    DuckDB joins and sorts (by patient, admission, discharge, then ``stay_id``: a row's position
+    is the kernel's tie-break rank); groups and diagnosis codes are read off the Arrow result."""
     j = seen.left_join(dx, list(STAY_KEYS))
-    sub = _subcategory(j._dx, subcategory_length)
     prepared = j.select(
-        *STAY_KEYS, _group=_group(j, "institution_id", "empi_id"),
+        *STAY_KEYS, "empi_id", subcategory=_subcategory(j._dx, subcategory_length),
         _admission=j.admission_time, _discharge=j.discharge_time,
         _plan_ok=(j.readmission_plan.isnull() | (j.readmission_plan == NO_PLAN)).fill_null(
             False),
         _died=(j.discharge_disposition == DEATH).fill_null(False),
-        _sub=sub.isnull().ifelse(-1, ibis.dense_rank().over(order_by=sub)).cast("int64"),
         _in_month=j.discharge_time >= start,
-    ).order_by("_group", "_admission", "_discharge", "stay_id")
-    rows, a = arrays(prepared)
+    ).order_by("institution_id", "empi_id", "_admission", "_discharge", "stay_id")
+    rows, a = arrays(prepared, ("institution_id", "empi_id"))
     gaps = link_readmissions(
         a["_group"], a["_admission"], a["_discharge"], np.arange(rows.num_rows, dtype=np.int64),
-        a["_plan_ok"], a["_died"], a["_sub"], max_gap_days=max_gap_days)
+        a["_plan_ok"], a["_died"], codes(rows.column("subcategory")),
+        max_gap_days=max_gap_days)
     keep = (gaps >= 0) & a["_in_month"]
     out = rows.select(list(STAY_KEYS)).filter(pa.array(keep)).append_column(
         "readmission_gap_days", pa.array(gaps[keep], pa.int32()))
@@ -389,10 +404,9 @@ def _reoperation_kernel(p: ir.Table) -> ir.Table:
     """:func:`reoperation_intervals` by
     :func:`~hospital_sdk.kernels.episodes.previous_operation_hours` over ``p`` (every surgery
     of the stays read, with ``_patient``, ``_in_month`` and ``_reop``)."""
-    prepared = p.select(*STAY_KEYS, "seq", "_in_month", "_reop",
-                        _group=_group(p, "institution_id", "_patient"),
-                        _time=p.procedure_time).order_by("_group", "_time")
-    rows, a = arrays(prepared)
+    prepared = p.select(*STAY_KEYS, "seq", "_in_month", "_reop", patient=p._patient,
+                        _time=p.procedure_time).order_by("institution_id", "patient", "_time")
+    rows, a = arrays(prepared, ("institution_id", "patient"))
     hours = previous_operation_hours(a["_group"], a["_time"])
     keep = pa.array(a["_in_month"] & a["_reop"])
     out = rows.select([*STAY_KEYS, "seq"]).filter(keep).append_column(

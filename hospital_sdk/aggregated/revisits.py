@@ -124,12 +124,12 @@ def emergency_revisits(tables: Mapping[str, ir.Table], start: datetime, end: dat
 
 def _revisits_kernel(v: ir.Table, window_hours: float) -> ir.Table:
     """:func:`emergency_revisits` by :func:`~hospital_sdk.kernels.episodes.revisits_within`:
-    DuckDB codes and sorts by patient, ``visit_time``, ``visit_id``."""
-    ranked = ibis.dense_rank().over(order_by=[v.institution_id, v.empi_id]).cast("int64")
-    prepared = v.select(*_KEYS, "_in_month", _known=v.empi_id.notnull(), _group=ranked,
-                        _time=v.visit_time).order_by("_group", "_time", "visit_id")
-    rows, a = arrays(prepared)
-    returned = revisits_within(a["_group"], a["_time"], window_hours=window_hours) & a["_known"]
+    DuckDB sorts by patient, ``visit_time``, ``visit_id``; a visit without ``empi_id`` is a
+    group of its own (:func:`~hospital_sdk.aggregated.episodes.arrays`), so never linked."""
+    prepared = v.select(*_KEYS, "empi_id", "_in_month", _time=v.visit_time).order_by(
+        "institution_id", "empi_id", "_time", "visit_id")
+    rows, a = arrays(prepared, ("institution_id", "empi_id"))
+    returned = revisits_within(a["_group"], a["_time"], window_hours=window_hours)
     keep = pa.array(a["_in_month"])
     out = rows.select(list(_KEYS)).filter(keep).append_column(
         "has_return_visit", pa.array(returned, pa.bool_()).filter(keep))
