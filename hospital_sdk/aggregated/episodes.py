@@ -52,9 +52,10 @@ either way.
 Two ways to compute each: ``method``
 -----------------------------------
 ``"sql"`` is the Ibis path above: one lazy expression, runs on any backend (DuckDB, Spark).
-``"kernel"`` lets the backend (DuckDB) do the preparation — the same filters and joins, an
-integer group per institution + patient (``dense_rank``), integer codes, rows sorted by group
-and time — fetches those columns as Arrow and then NumPy, and runs the Numba kernel of
+``"kernel"`` lets the backend (DuckDB) do the preparation — the same filters and joins, rows
+sorted by institution, patient and time — fetches the columns as Arrow and then NumPy (the
+integer group of each patient and the diagnosis codes are read off the sorted Arrow columns,
+see :func:`arrays` and :func:`codes`), and runs the Numba kernel of
 :mod:`hospital_sdk.kernels.episodes` over them; its result is the same table, materialized
 (an in-memory table), so it runs only on a local DuckDB backend. ``"auto"`` chooses the kernel
 on DuckDB where the benchmark showed it at least 5× faster than SQL on 10M events
