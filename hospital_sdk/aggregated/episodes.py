@@ -87,9 +87,13 @@ METHODS: tuple[str, ...] = ("auto", "kernel", "sql")
 """The ways to compute a link (see the module)."""
 
 KERNEL_PAYS: Mapping[str, bool] = {
-    "readmission": False,  # RATIO_READMISSION
-    "reoperation": False,  # RATIO_REOPERATION
-    "revisit": False,      # RATIO_REVISIT
+    # 1.32× at 10M stays (2026-11-26, 2 cores shared with other jobs: SQL 32.3 s, kernel path
+    # 24.6 s of which the linking 0.30 s); 1.00× at 1M: DuckDB's join and sort cost what SQL does
+    "readmission": False,
+    # 0.47× at 1M operations (not yet measured at 10M): SQL's range join is cheap here
+    "reoperation": False,
+    # 1.01× at 1M emergency visits (not yet measured at 10M): SQL's lead() is one sort too
+    "revisit": False,
 }
 """Whether ``method="auto"`` takes the kernel (on DuckDB): only where the benchmark measured it
 at least 5× faster than the SQL path on 10M events (the issue's rule); the measured ratio is
