@@ -41,6 +41,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -132,6 +134,11 @@ def _revisits(group: np.ndarray, time: np.ndarray, window: int) -> np.ndarray:  
             out[i] = True
         following = i
     return out
+
+
+def _python(compiled: Any) -> Any:
+    """The Python body of a kernel (itself when ``NUMBA_DISABLE_JIT=1`` left it uncompiled)."""
+    return getattr(compiled, "py_func", compiled)
 
 
 def _contiguous(caller: str, arrays: dict[str, np.ndarray], kinds: dict[str, str]) -> int:
@@ -235,7 +242,7 @@ def link_readmissions(group: np.ndarray, admission: np.ndarray, discharge: np.nd
                                  "plan_ok": "b", "died": "b", "subcategory": "i"})
     _time_unit(caller, admission=admission, discharge=discharge)
     _check_sorted(caller, group)
-    run = _link if jit else _link.py_func
+    run = _link if jit else _python(_link)
     return run(group, admission.view(np.int64), discharge.view(np.int64),
                admission.astype("datetime64[D]").view(np.int64),
                discharge.astype("datetime64[D]").view(np.int64), rank, plan_ok, died,
@@ -280,7 +287,7 @@ def previous_operation_hours(group: np.ndarray, time: np.ndarray, *,
     caller = "previous_operation_hours"
     _contiguous(caller, {"group": group, "time": time}, {"group": "i", "time": "M"})
     _check_sorted(caller, group, time)
-    run = _previous if jit else _previous.py_func
+    run = _previous if jit else _python(_previous)
     previous = run(group, time.view(np.int64))
     per_second = np.timedelta64(1, "s") / np.timedelta64(1, _time_unit(caller, time=time))
     seconds = time.view(np.int64) / per_second  # epoch seconds as float64, as DuckDB's epoch()
@@ -336,7 +343,7 @@ def revisits_within(group: np.ndarray, time: np.ndarray, *, window_hours: float 
     _contiguous(caller, {"group": group, "time": time}, {"group": "i", "time": "M"})
     _check_sorted(caller, group, time)
     window = int(round(window_hours * _per_hour(_time_unit(caller, time=time))))
-    run = _revisits if jit else _revisits.py_func
+    run = _revisits if jit else _python(_revisits)
     return run(group, time.view(np.int64), window)
 
 
@@ -412,7 +419,7 @@ def readmission_gaps(stays: pd.DataFrame, *, max_gap_days: int = 31,
     if s.empty:
         return empty
     s, arrays = _arrays(s, subcategory_length)
-    run = _link if jit else _link.py_func
+    run = _link if jit else _python(_link)
     gaps = run(*arrays, int(max_gap_days))
     out = s.loc[gaps >= 0, ["institution_id", "stay_id"]].assign(
         readmission_gap_days=gaps[gaps >= 0].astype(np.int32))
