@@ -133,7 +133,8 @@ _CALL = {
     "reoperation": "reoperation_intervals(tables, *WIDE, method=METHOD)",
     "revisit": "emergency_revisits(tables, *WIDE, method=METHOD)",
 }
-_SUMMARY = {  # the same figures from the product's Arrow result (out) ...
+# the child's code runs beside the runner's own names (``time``, ``json``): do not reuse them
+_SUMMARY = {  # the same figures from the product's Arrow result (out)
     "readmission": """{"links": out.num_rows,
         "total": int(pc.sum(out.column("readmission_gap_days")).as_py() or 0)}""",
     "reoperation": """{"links": int(pc.count(out.column("hours_since_previous")).as_py()),
@@ -171,9 +172,9 @@ _CORE_SETUP = {
         p["group"] = p.groupby(["institution_id", "patient"], sort=True).ngroup()
         p = p.sort_values(["group", "procedure_time"], kind="stable")
         group = np.ascontiguousarray(p["group"].to_numpy(np.int64))
-        time = np.ascontiguousarray(p["procedure_time"].to_numpy().astype("datetime64[us]"))
+        times = np.ascontiguousarray(p["procedure_time"].to_numpy().astype("datetime64[us]"))
         flagged = p["is_unplanned_reoperation"].to_numpy()
-        previous_operation_hours(group[:100], time[:100])  # compile outside the timing
+        previous_operation_hours(group[:100], times[:100])  # compile outside the timing
     """,
     "revisit": """
         import numpy as np
@@ -185,8 +186,8 @@ _CORE_SETUP = {
         v = v.assign(group=v.groupby(["institution_id", "empi_id"], sort=True).ngroup())
         v = v.sort_values(["group", "visit_time", "visit_id"], kind="stable")
         group = np.ascontiguousarray(v["group"].to_numpy(np.int64))
-        time = np.ascontiguousarray(v["visit_time"].to_numpy().astype("datetime64[us]"))
-        revisits_within(group[:100], time[:100])  # compile outside the timing
+        times = np.ascontiguousarray(v["visit_time"].to_numpy().astype("datetime64[us]"))
+        revisits_within(group[:100], times[:100])  # compile outside the timing
     """,
 }
 _CORE = {
@@ -195,12 +196,12 @@ _CORE = {
         RESULT = {"links": int((gaps >= 0).sum()), "total": int(gaps[gaps >= 0].sum())}
     """,
     "reoperation": """
-        hours = previous_operation_hours(group, time)[flagged]
+        hours = previous_operation_hours(group, times)[flagged]
         RESULT = {"links": int((~np.isnan(hours)).sum()),
                   "total": round(float(np.nansum(hours)), 3)}
     """,
     "revisit": """
-        flags = revisits_within(group, time)
+        flags = revisits_within(group, times)
         RESULT = {"links": int(flags.sum()), "total": emergency}
     """,
 }
