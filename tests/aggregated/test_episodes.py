@@ -14,6 +14,7 @@ import pytest
 
 from hospital_sdk.aggregated.episodes import (
     READMISSION_NEEDS,
+    choose_method,
     readmission_links,
     reoperation_intervals,
 )
@@ -94,28 +95,59 @@ def _gaps(links: ir.Table) -> dict[str, int]:
     return {r["stay_id"]: r["readmission_gap_days"] for r in rows}
 
 
-def test_every_rule_on_the_hand_made_patients() -> None:
-    assert _gaps(readmission_links(_tables(), START, END)) == EXPECTED_GAPS
+METHODS = pytest.mark.parametrize("method", ["sql", "kernel", "auto"])
 
 
-def test_a_month_never_changes_when_later_months_load() -> None:
+@METHODS
+def test_every_rule_on_the_hand_made_patients(method: str) -> None:
+    assert _gaps(readmission_links(_tables(), START, END, method=method)) == EXPECTED_GAPS
+
+
+@METHODS
+def test_a_month_never_changes_when_later_months_load(method: str) -> None:
     # drop April (S16) and add a May stay of E1: March's links are the same
     rows = [r for r in STAYS if r[1] != "S16"]
     rows.append(("H1", "X1", "E1", _in(5, 1), _out(5, 3), "1", "1", "I21.000"))
-    assert _gaps(readmission_links(_tables(rows), START, END)) == EXPECTED_GAPS
+    assert _gaps(readmission_links(_tables(rows), START, END, method=method)) == EXPECTED_GAPS
 
 
-def test_the_index_stay_is_only_the_immediately_preceding_one() -> None:
+def test_the_kernel_path_returns_the_sql_path_schema_and_nothing_on_an_empty_month() -> None:
+    sql = readmission_links(_tables(), START, END, method="sql")
+    kernel = readmission_links(_tables(), START, END, method="kernel")
+    assert kernel.schema() == sql.schema()
+    empty = readmission_links(_tables([]), START, END, method="kernel")
+    assert empty.schema() == sql.schema() and empty.to_pyarrow().num_rows == 0
+    one = readmission_links(_tables(STAYS[:1]), START, END, method="kernel")
+    assert one.to_pyarrow().num_rows == 0  # P1 alone has no index stay
+
+
+def test_unknown_methods_and_the_kernel_off_duckdb_are_refused(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError, match="method must be one of"):
+        readmission_links(_tables(), START, END, method="numba")  # type: ignore[arg-type]
+
+    class Spark:
+        name = "pyspark"
+    stays = _tables()["inpatient_stay"]
+    monkeypatch.setattr(ir.Table, "_find_backend", lambda self, use_default=True: Spark())
+    assert choose_method("auto", stays, "readmission") == "sql"
+    with pytest.raises(ValueError, match="needs the tables on DuckDB"):
+        choose_method("kernel", stays, "readmission")
+
+
+@METHODS
+def test_the_index_stay_is_only_the_immediately_preceding_one(method: str) -> None:
     # E20: A (I21) out Mar 1, B (J18) Mar 3-5, C (I21) in Mar 8. C's previous stay is B, whose
     # diagnosis differs: C is not a readmission even though A matches within 7 days
     rows = [("H1", "A20", "E20", _in(2, 25), _out(3, 1), "1", "1", "I21.000"),
             ("H1", "B20", "E20", _in(3, 3), _out(3, 5), "1", "1", "J18.900"),
             ("H1", "C20", "E20", _in(3, 8), _out(3, 12), "1", "1", "I21.000")]
-    assert _gaps(readmission_links(_tables(rows), START, END)) == {}
+    assert _gaps(readmission_links(_tables(rows), START, END, method=method)) == {}
 
 
-def test_windows_of_31_days_are_configurable() -> None:
-    gaps = _gaps(readmission_links(_tables(), START, END, max_gap_days=15))
+@METHODS
+def test_windows_of_31_days_are_configurable(method: str) -> None:
+    gaps = _gaps(readmission_links(_tables(), START, END, max_gap_days=15, method=method))
     assert gaps == {k: v for k, v in EXPECTED_GAPS.items() if v <= 15}
 
 
@@ -193,8 +225,10 @@ def _theatre_tables() -> dict[str, ir.Table]:
     return tables
 
 
-def test_hours_since_the_previous_operation() -> None:
-    rows = reoperation_intervals(_theatre_tables(), START, END).to_pyarrow().to_pylist()
+@METHODS
+def test_hours_since_the_previous_operation(method: str) -> None:
+    rows = reoperation_intervals(_theatre_tables(), START, END,
+                                 method=method).to_pyarrow().to_pylist()
     got = {(r["stay_id"], r["seq"]): r["hours_since_previous"] for r in rows}
     assert got.keys() == EXPECTED_HOURS.keys()
     for key, hours in EXPECTED_HOURS.items():
