@@ -9,6 +9,9 @@ product and is used wherever Numba cannot run (e.g. on Spark); the tests compare
 module                    kernels
 ========================  =====================================================================
 ``episodes``              :func:`readmission_gaps` — 0–31-day unplanned readmission linking
+                          (:func:`link_readmissions` over arrays), :func:`previous_operation_hours`
+                          (unplanned return to theatre), :func:`revisits_within` (emergency
+                          revisit within 72 h)
 ``bootstrap``             :func:`bootstrap_groups` — percentile bootstrap intervals of a mean,
                           a ratio of sums or a median for many groups at once
 ``sweeps``                :func:`occupied_bed_days`, :func:`hourly_census` (ward occupancy
@@ -27,7 +30,13 @@ from hospital_sdk.kernels.bootstrap import (
     resample_positions,
 )
 from hospital_sdk.kernels.config import JIT_OPTIONS, kernel
-from hospital_sdk.kernels.episodes import READMISSION_COLUMNS, readmission_gaps
+from hospital_sdk.kernels.episodes import (
+    READMISSION_COLUMNS,
+    link_readmissions,
+    previous_operation_hours,
+    readmission_gaps,
+    revisits_within,
+)
 from hospital_sdk.kernels.spc import (
     RULES,
     cusum_chart,
@@ -48,6 +57,7 @@ from hospital_sdk.kernels.sweeps import (
 
 __all__ = ["BOOTSTRAP_STATISTICS", "JIT_OPTIONS", "MOVEMENT_COLUMNS", "READMISSION_COLUMNS",
            "RULES", "VISIT_COLUMNS", "Uncalled", "WaitingQueue", "bootstrap_groups",
-           "cusum_chart", "ewma_chart", "hourly_census", "kernel", "mix32", "occupied_bed_days",
-           "percentile_levels", "readmission_gaps", "resample_positions", "risk_adjusted_cusum",
+           "cusum_chart", "ewma_chart", "hourly_census", "kernel", "link_readmissions", "mix32",
+           "occupied_bed_days", "percentile_levels", "previous_operation_hours",
+           "readmission_gaps", "resample_positions", "revisits_within", "risk_adjusted_cusum",
            "spc_baseline", "waiting_queue", "xmr_chart"]

@@ -25,15 +25,16 @@ the sizes).
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from tests.benchmarks.measurements import Measure, median_run
+
 __all__ = ["CHILD", "KERNELS", "duckdb_tables", "random_operations", "random_stays",
            "random_visits", "report", "run"]
 
-Measure = Callable[..., dict]
 _MINUTE = 60_000_000_000
 _START = pd.Timestamp("2024-01-01").value
 
@@ -230,20 +231,13 @@ _WAYS = {"kernel": 'product, method="kernel" (DuckDB prepares, kernel links)',
          "core": "kernel alone (arrays ready)", "sql": 'product, method="sql" (DuckDB)'}
 
 
-def _repeat(measure: Measure, n: int, kind: str, **params: object) -> dict:
-    runs = [measure(kind, **params) for _ in range(n)]
-    seconds = sorted(r["seconds"] for r in runs)[len(runs) // 2]
-    return {**runs[0], "seconds": seconds, "rss_mb": max(r["rss_mb"] for r in runs),
-            "runs": [round(r["seconds"], 2) for r in runs]}
-
-
 def run(measure: Measure, repeat: int, sizes: Sequence[int],
         kernels: Sequence[str] = tuple(KERNELS)) -> list[dict]:
     """The three ways of each kernel at each size; raises when they disagree."""
     out = []
     for k in kernels:
         for rows in sizes:
-            ways = {w: _repeat(measure, repeat, f"{w}_{k}", rows=rows) for w in _WAYS}
+            ways = {w: median_run(measure, repeat, f"{w}_{k}", rows=rows) for w in _WAYS}
             figures = {w: (m["links"], m["total"]) for w, m in ways.items()}
             if len(set(figures.values())) > 1:
                 raise SystemExit(f"{k}: the ways disagree at {rows:,} events: {figures}")

@@ -28,14 +28,15 @@ module to the runner (``--kernel-rows`` to change the sizes).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from tests.benchmarks.measurements import Measure, median_run
+
 __all__ = ["CHILD", "REPLICATES", "random_visits", "report", "run"]
 
-Measure = Callable[..., dict]
 REPLICATES = 100
 """Resamples per group in the benchmark (see the module)."""
 
@@ -105,20 +106,13 @@ CHILD: dict[str, tuple[str, str]] = {
 _CHECKED = ("groups", "n", "low_sum", "high_sum")
 
 
-def _repeat(measure: Measure, n: int, kind: str, **params: object) -> dict:
-    runs = [measure(kind, **params) for _ in range(n)]
-    seconds = sorted(r["seconds"] for r in runs)[len(runs) // 2]
-    return {**runs[0], "seconds": seconds, "rss_mb": max(r["rss_mb"] for r in runs),
-            "runs": [round(r["seconds"], 2) for r in runs]}
-
-
 def run(measure: Measure, repeat: int, sizes: Sequence[int]) -> list[dict]:
     """Kernel, kernel alone and SQL at each size; raises when they disagree."""
     out = []
     for rows in sizes:
-        kernel = _repeat(measure, repeat, "kernel_bootstrap", rows=rows)
-        core = _repeat(measure, repeat, "kernel_core_bootstrap", rows=rows)
-        sql = _repeat(measure, repeat, "sql_bootstrap", rows=rows)
+        kernel = median_run(measure, repeat, "kernel_bootstrap", rows=rows)
+        core = median_run(measure, repeat, "kernel_core_bootstrap", rows=rows)
+        sql = median_run(measure, repeat, "sql_bootstrap", rows=rows)
         for other in (core, sql):
             if any(kernel[k] != other[k] for k in _CHECKED):
                 raise SystemExit(f"bootstrap kernel and SQL disagree at {rows:,} visits: "

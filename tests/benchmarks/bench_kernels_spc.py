@@ -20,14 +20,15 @@ SQL path on 10M events; the report states the ratio and the verdict per chart.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from tests.benchmarks.measurements import Measure, median_run
+
 __all__ = ["CHARTS", "CHILD", "random_series", "report", "run"]
 
-Measure = Callable[..., dict]
 CHARTS = ("xmr", "cusum")
 """Charts with both paths (compared); EWMA is timed as a kernel only."""
 
@@ -128,24 +129,17 @@ CHILD: dict[str, tuple[str, str]] = {
 _KEYS = ("points", "signals", "rule_total")
 
 
-def _repeat(measure: Measure, n: int, kind: str, **params: object) -> dict:
-    runs = [measure(kind, **params) for _ in range(n)]
-    seconds = sorted(r["seconds"] for r in runs)[len(runs) // 2]
-    return {**runs[0], "seconds": seconds, "rss_mb": max(r["rss_mb"] for r in runs),
-            "runs": [round(r["seconds"], 3) for r in runs]}
-
-
 def run(measure: Measure, repeat: int, sizes: Sequence[int]) -> list[dict]:
     """Per size and chart: kernel, kernel alone, SQL (EWMA: the kernels); raises when the
     ways disagree."""
     out = []
     for rows in sizes:
         for chart in (*CHARTS, "ewma"):
-            ways = {"kernel": _repeat(measure, repeat, "kernel_spc", rows=rows, chart=chart),
-                    "core": _repeat(measure, repeat, "kernel_core_spc", rows=rows,
-                                    chart=chart)}
+            params = {"rows": rows, "chart": chart, "digits": 3}
+            ways = {"kernel": median_run(measure, repeat, "kernel_spc", **params),
+                    "core": median_run(measure, repeat, "kernel_core_spc", **params)}
             if chart in CHARTS:
-                ways["sql"] = _repeat(measure, repeat, "sql_spc", rows=rows, chart=chart)
+                ways["sql"] = median_run(measure, repeat, "sql_spc", **params)
             want = tuple(ways["kernel"][k] for k in _KEYS)
             for way, m in ways.items():
                 if tuple(m[k] for k in _KEYS) != want:

@@ -36,14 +36,15 @@ from __future__ import annotations
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from tests.benchmarks.measurements import Measure, median_run
+
 __all__ = ["CALCULATIONS", "CHILD", "random_movements", "random_visits", "report", "run"]
 
-Measure = Callable[..., dict]
 _MINUTE_NS = 60_000_000_000
 _YEAR = pd.Timestamp("2024-01-01").value
 
@@ -216,19 +217,12 @@ CHILD: dict[str, tuple[str, str]] = {k: v for c in CALCULATIONS for k, v in _chi
 """Child-process code for the runner: (untimed setup, timed body)."""
 
 
-def _repeat(measure: Measure, n: int, kind: str, **params: object) -> dict:
-    runs = [measure(kind, **params) for _ in range(n)]
-    seconds = sorted(r["seconds"] for r in runs)[len(runs) // 2]
-    return {**runs[0], "seconds": seconds, "rss_mb": max(r["rss_mb"] for r in runs),
-            "runs": [round(r["seconds"], 2) for r in runs]}
-
-
 def run(measure: Measure, repeat: int, sizes: Sequence[int]) -> list[dict]:
     """Kernel, kernel alone and SQL for each calculation and size; raises on disagreement."""
     out = []
     for rows in sizes:
         for calc in CALCULATIONS:
-            ways = {way: _repeat(measure, repeat, f"{prefix}_{calc}", rows=rows)
+            ways = {way: median_run(measure, repeat, f"{prefix}_{calc}", rows=rows)
                     for way, prefix in (("kernel", "kernel"), ("core", "kernel_core"),
                                         ("product", "kernel_product"), ("sql", "sql"))}
             seen = {(w["out_rows"], w["total"]) for w in ways.values()}
