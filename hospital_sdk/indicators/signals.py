@@ -251,15 +251,18 @@ def _directions(frame: pd.DataFrame, ids: np.ndarray, direction: str | None) -> 
     """The code in :data:`DIRECTIONS` of each row of ``frame`` (sorted by series: ``ids``)."""
     if direction is not None or "direction" not in frame.columns:
         return np.full(len(frame), DIRECTIONS.index(direction or "monitor"), np.int8)
-    codes, kinds = pd.factorize(frame["direction"].astype(object).where(
-        frame["direction"].notna(), "monitor"))
+    codes, kinds = pd.factorize(frame["direction"])  # on the column's own type: no copy
     unknown = sorted(set(kinds) - set(DIRECTIONS))
     if unknown:
         raise ContractError(f"signals: column 'direction' has unknown value(s) {unknown}; "
                             f"expected {list(DIRECTIONS)}")
-    if np.any((ids[1:] == ids[:-1]) & (codes[1:] != codes[:-1])):
+    # code -1 (a null direction) takes the last entry: monitor
+    lookup = np.array([DIRECTIONS.index(k) for k in kinds] + [DIRECTIONS.index("monitor")],
+                      np.int8)
+    d = lookup[codes]
+    if np.any((ids[1:] == ids[:-1]) & (d[1:] != d[:-1])):
         raise ContractError("signals: column 'direction' differs within a series")
-    return np.array([DIRECTIONS.index(k) for k in kinds], np.int8)[codes]
+    return d
 
 
 def _kernel_path(frame: pd.DataFrame, *, value: str, order: str, by: list[str],
@@ -303,7 +306,7 @@ def _kernel_path(frame: pd.DataFrame, *, value: str, order: str, by: list[str],
     cols["signal"] = signal
     cols["side"] = _category("side", side)
     cols["assessment"] = _category("assessment", assessment)
-    return pd.DataFrame(cols)
+    return pd.DataFrame(cols, copy=False)  # fresh arrays: not copied into one block
 
 
 def _category(name: str, codes: np.ndarray) -> pd.Categorical:
@@ -522,7 +525,7 @@ def risk_adjusted_signals(cases: pd.DataFrame | ir.Table, *, outcome: str = "out
         cols["signal"] = signal
         cols["side"] = _category("side", side)
         cols["assessment"] = _category("assessment", assessment)
-        return pd.DataFrame(cols)
+        return pd.DataFrame(cols, copy=False)
     if table is None:
         _columns(frame, outcome, order[0], by, expected)
         _sorted(frame, order, by)

@@ -310,7 +310,7 @@ def _spread(n: int, keep: np.ndarray, columns: dict[str, np.ndarray]) -> pd.Data
         full = np.zeros(n, col.dtype) if col.dtype.kind in "biu" else np.full(n, np.nan)
         full[keep] = col
         out[name] = full
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, copy=False)  # fresh arrays: not copied into one block
 
 
 def _per_row(offsets: np.ndarray, keep: np.ndarray, baseline: int,
