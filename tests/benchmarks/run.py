@@ -60,6 +60,7 @@ from tests.benchmarks import (
     bench_indicators,
     bench_kernels,
     bench_kernels_bootstrap,
+    bench_kernels_reference,
     bench_kernels_spc,
     bench_kernels_sweeps,
 )
@@ -74,8 +75,12 @@ KERNELS = {
     "spc": ("statistical process control (XmR, CUSUM, EWMA)", bench_kernels_spc),
     "sweeps": ("interval sweeps (bed-days, hourly census, waiting queue)",
                bench_kernels_sweeps),
+    "reference": ("every kernel against its slow reference", bench_kernels_reference),
 }
 """The kernel families of the ``kernels`` group: (title, benchmark module)."""
+REFERENCE_ROWS = (1_000, 10_000)
+"""Sizes of the ``reference`` family (the references are quadratic or row-by-row Python, so
+``--kernel-rows`` does not apply to them)."""
 
 _CHILD: dict[str, str | tuple[str, str]] = {
     "generate": """
@@ -221,7 +226,8 @@ def main() -> None:
     if "kernels" in (args.only or GROUPS):
         for family in args.kernel or sorted(KERNELS):
             title, module = KERNELS[family]
-            results = module.run(_measure, args.repeat, args.kernel_rows)
+            sizes = REFERENCE_ROWS if family == "reference" else args.kernel_rows
+            results = module.run(_measure, args.repeat, sizes)
             sections[f"kernels.{family}"] = [
                 f"## Kernels: {title}, kernel vs SQL path", "",
                 _recorded(args, "kernels", family), "", *module.report(results)]
@@ -265,7 +271,8 @@ def _foundation(args: argparse.Namespace, work: Path, src: Path) -> dict[str, di
 
 
 def _recorded(args: argparse.Namespace, group: str, family: str | None = None) -> str:
-    sizes = (f"--kernel {family} --kernel-rows {' '.join(map(str, args.kernel_rows))}"
+    rows = REFERENCE_ROWS if family == "reference" else args.kernel_rows
+    sizes = (f"--kernel {family} --kernel-rows {' '.join(map(str, rows))}"
              if group == "kernels" else
              f"--scale {args.scale} --years {' '.join(map(str, args.years))}")
     if group == "assessment" and args.assessment_large:
