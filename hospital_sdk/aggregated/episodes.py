@@ -87,13 +87,14 @@ METHODS: tuple[str, ...] = ("auto", "kernel", "sql")
 """The ways to compute a link (see the module)."""
 
 KERNEL_PAYS: Mapping[str, bool] = {
-    # 1.32× at 10M stays (2026-11-26, 2 cores shared with other jobs: SQL 32.3 s, kernel path
-    # 24.6 s of which the linking 0.30 s); 1.00× at 1M: DuckDB's join and sort cost what SQL does
+    # measured 2026-11-26 at 10M events, medians of 3 (BENCHMARKS.md "episode linking"):
+    # 1.02× (SQL 8.7 s, kernel path 8.5 s of which the linking 0.21 s): DuckDB's join and sort
+    # cost what the SQL path does
     "readmission": False,
-    # 0.43× at 10M operations (same run: SQL 5.4 s, kernel path 12.7 s, linking 0.26 s)
+    # 0.45× (SQL 2.6 s, kernel path 5.9 s, linking 0.25 s)
     "reoperation": False,
-    # 0.33× at 10M emergency visits (same run: SQL 5.6 s, kernel path 17.4 s, linking 0.10 s):
-    # SQL's lead() is the same one sort, without fetching every row into Python
+    # 0.78× (SQL 4.3 s, kernel path 5.5 s, linking 0.06 s): SQL's lead() is the same one sort,
+    # without fetching every row into Python
     "revisit": False,
 }
 """Whether ``method="auto"`` takes the kernel (on DuckDB): only where the benchmark measured it

@@ -64,12 +64,12 @@ KERNEL_WINS: Mapping[str, bool] = {"bed_days": False, "hourly_census": False,
                                    "waiting_queue": False}
 """Whether the kernel met the issue's rule (≥ 5× faster than the SQL path on 10M events) per
 calculation; ``method="auto"`` takes the kernel only where this is ``True`` (and the backend is
-local). Decided on the largest size measured so far, **1M** events (not 10M), one or two runs
-on a shared 2-core machine, SQL path / the product's kernel path (rows fetched from DuckDB,
-then the wrapper): bed-days 1.95×, hourly census 2.90×, waiting queue 4.4× and 7.7× in two
-runs — borderline, so the SQL path is kept everywhere until the lead's 10M measurement
-(``tests/benchmarks/bench_kernels_sweeps.py``) says otherwise. The kernels alone were 50–600×
-faster: what remains is fetching and shaping pandas frames."""
+local). Measured at 10M events (2026-11-26, medians of 3, BENCHMARKS.md "interval sweeps"),
+SQL path / the product's kernel path (rows fetched from DuckDB, then the wrapper): bed-days
+0.99× (9.0 s vs 9.1 s), hourly census 2.5× (4.0 s vs 1.6 s), waiting queue 4.8× (24.9 s vs
+5.2 s): none meets the rule, so the SQL path is kept everywhere. The kernels alone are 44–380×
+faster than SQL; what remains is fetching rows and the wrapper's grouping on string keys
+(factorising 10M stay ids is most of the bed-days wrapper's 6 s)."""
 
 _PER_DAY = {"D": 1, "h": 24, "m": 1440}
 _LOCAL_BACKENDS = frozenset({"duckdb"})
