@@ -95,15 +95,18 @@ def xmr(x: list[float], centre: float, width: float,
     for t in range(n):
         u = d = 0
         for sign, bits in ((1, "u"), (-1, "d")):
-            dev = [sign * (v - centre) for v in x]  # distance on this side
+            def beyond(v: float, z: float, sign: int = sign) -> bool:
+                # beyond the line centre ± z as that line is computed: a point exactly on it
+                # (in floating point) is not beyond, as in the kernel and the SQL path
+                return v > centre + z if sign > 0 else v < centre - z
             m = 0
-            if dev[t] > width:
+            if beyond(x[t], width):
                 m |= 1
-            if t >= 2 and dev[t] > z2 and sum(e > z2 for e in dev[t - 2:t + 1]) >= 2:
+            if t >= 2 and beyond(x[t], z2) and sum(beyond(e, z2) for e in x[t - 2:t + 1]) >= 2:
                 m |= 2
-            if t >= 4 and dev[t] > z1 and sum(e > z1 for e in dev[t - 4:t + 1]) >= 4:
+            if t >= 4 and beyond(x[t], z1) and sum(beyond(e, z1) for e in x[t - 4:t + 1]) >= 4:
                 m |= 4
-            if t >= 7 and all(e > 0 for e in dev[t - 7:t + 1]):
+            if t >= 7 and all(beyond(e, 0.0) for e in x[t - 7:t + 1]):
                 m |= 8
             if t >= 5 and all(sign * (x[j] - x[j - 1]) > 0 for j in range(t - 4, t + 1)):
                 m |= 16
