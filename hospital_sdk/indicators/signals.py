@@ -91,10 +91,14 @@ CHARTS = ("xmr", "cusum", "ewma")
 METHODS = ("auto", "kernel", "sql")
 DIRECTIONS = ("higher_better", "lower_better", "monitor", "target_range")
 """The indicator directions of :class:`hospital_sdk.indicators.spec.Tags`."""
-KERNEL_ON_LOCAL: Mapping[str, bool] = MappingProxyType({"xmr": True, "cusum": True,
+KERNEL_ON_LOCAL: Mapping[str, bool] = MappingProxyType({"xmr": False, "cusum": False,
                                                          "ewma": True})
-"""Per chart, whether ``method="auto"`` runs the kernel on local data (set from the kernels
-benchmark: the kernel is used only where it beats the SQL path by the issue's rule)."""
+"""Per chart, whether ``method="auto"`` runs the kernel on local data: only where the kernels
+benchmark measured it at least 5× faster than the SQL path on 10M points (the issue's rule).
+2026-11-26, medians of 3 (BENCHMARKS.md "statistical process control"): XmR 3.25× (SQL 13.1 s,
+``signals()`` with the kernel 4.0 s, the chart alone 0.16 s), CUSUM 4.0× (13.6 s, 3.4 s,
+0.11 s) — the SQL path; EWMA has no SQL path, so the kernel. What is left of the kernel path is
+the frame handling of ``signals()`` (sorting on string keys, building the result)."""
 SIGNAL_COLUMNS: tuple[str, ...] = (
     "direction", "chart", "point", "in_baseline", "centre", "sigma", "statistic",
     "statistic_lower", "lower_limit", "upper_limit", "moving_range", "mr_upper_limit",

@@ -69,11 +69,12 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTES_MARKER = "<!-- notes: kept across runs -->"
 GROUPS = ("foundation", "asset_graph", "indicators", "assessment", "kernels")
 KERNELS = {
-    "episodes": ("episode linking (readmission, return to theatre, 72-h revisit)",
-                 bench_kernels),
-    "bootstrap": ("bootstrap intervals", bench_kernels_bootstrap),
-    "spc": ("statistical process control (XmR, CUSUM, EWMA)", bench_kernels_spc),
-    "sweeps": ("interval sweeps (bed-days, hourly census, waiting queue)",
+    "episodes": ("episode linking (readmission, return to theatre, 72-h revisit), kernel vs SQL "
+                 "path", bench_kernels),
+    "bootstrap": ("bootstrap intervals, kernel vs SQL path", bench_kernels_bootstrap),
+    "spc": ("statistical process control (XmR, CUSUM, EWMA), kernel vs SQL path",
+            bench_kernels_spc),
+    "sweeps": ("interval sweeps (bed-days, hourly census, waiting queue), kernel vs SQL path",
                bench_kernels_sweeps),
     "reference": ("every kernel against its slow reference", bench_kernels_reference),
 }
@@ -229,7 +230,7 @@ def main() -> None:
             sizes = REFERENCE_ROWS if family == "reference" else args.kernel_rows
             results = module.run(_measure, args.repeat, sizes)
             sections[f"kernels.{family}"] = [
-                f"## Kernels: {title}, kernel vs SQL path", "",
+                f"## Kernels: {title}", "",
                 _recorded(args, "kernels", family), "", *module.report(results)]
     _write_report(args.output, sections)
 
@@ -319,11 +320,12 @@ def _foundation_report(args: argparse.Namespace,
     return lines
 
 
-def _order(key: str) -> tuple[int, float]:
-    """Sections in the order of :data:`GROUPS`, each group's scales ascending."""
+def _order(key: str) -> tuple[int, float, str]:
+    """Sections in the order of :data:`GROUPS`, each group's scales ascending, kernel families
+    by name."""
     group, _, scale = key.partition("@sf")
-    group = group.split(".")[0]  # kernels.sweeps: a family of the kernels group
-    return (GROUPS.index(group) if group in GROUPS else len(GROUPS), float(scale or 0))
+    family = group.split(".")[0]  # kernels.sweeps: a family of the kernels group
+    return (GROUPS.index(family) if family in GROUPS else len(GROUPS), float(scale or 0), group)
 
 
 def _section(group: str, body: str) -> str:
