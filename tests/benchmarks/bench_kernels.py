@@ -33,7 +33,7 @@ import pandas as pd
 from tests.benchmarks.measurements import Measure, median_run
 
 __all__ = ["CHILD", "KERNELS", "duckdb_tables", "random_operations", "random_stays",
-           "random_visits", "report", "run"]
+           "random_visits", "report", "run", "sorted_operations"]
 
 _MINUTE = 60_000_000_000
 _START = pd.Timestamp("2024-01-01").value
@@ -86,6 +86,20 @@ def random_operations(rows: int, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFr
         "is_unplanned_reoperation": rng.random(rows) < 0.1,
         "discharge_time": pd.to_datetime(out)})
     return stays, procedures
+
+
+def sorted_operations(rows: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The operations of :func:`random_operations` sorted by patient (institution and EMPI, or
+    the stay without one) and time, with the kernel's arrays: ``(operations, group, times)``."""
+    stays, p = random_operations(rows)
+    p = p[p["procedure_code"] == OP].merge(stays[["institution_id", "stay_id", "empi_id"]])
+    p["patient"] = np.where(p["empi_id"].isna(), "stay:" + p["stay_id"],
+                            "empi:" + p["empi_id"].fillna(""))
+    p["group"] = p.groupby(["institution_id", "patient"], sort=True).ngroup()
+    p = p.sort_values(["group", "procedure_time"], kind="stable")
+    group = np.ascontiguousarray(p["group"].to_numpy(np.int64))
+    times = np.ascontiguousarray(p["procedure_time"].to_numpy().astype("datetime64[us]"))
+    return p, group, times
 
 
 def random_visits(rows: int, seed: int = 7) -> pd.DataFrame:
@@ -164,16 +178,9 @@ _CORE_SETUP = {
     """,
     "reoperation": """
         import numpy as np
-        from tests.benchmarks.bench_kernels import OP, random_operations
+        from tests.benchmarks.bench_kernels import sorted_operations
         from hospital_sdk.kernels.episodes import previous_operation_hours
-        stays, p = random_operations(ROWS)
-        p = p[p["procedure_code"] == OP].merge(stays[["institution_id", "stay_id", "empi_id"]])
-        p["patient"] = np.where(p["empi_id"].isna(), "stay:" + p["stay_id"],
-                                "empi:" + p["empi_id"].fillna(""))
-        p["group"] = p.groupby(["institution_id", "patient"], sort=True).ngroup()
-        p = p.sort_values(["group", "procedure_time"], kind="stable")
-        group = np.ascontiguousarray(p["group"].to_numpy(np.int64))
-        times = np.ascontiguousarray(p["procedure_time"].to_numpy().astype("datetime64[us]"))
+        p, group, times = sorted_operations(ROWS)
         flagged = p["is_unplanned_reoperation"].to_numpy()
         previous_operation_hours(group[:100], times[:100])  # compile outside the timing
     """,

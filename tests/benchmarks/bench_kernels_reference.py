@@ -40,15 +40,13 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import textwrap
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tests.benchmarks.measurements import Measure, median_run
+from tests.benchmarks.measurements import Measure, in_process, median_run
 
 __all__ = ["CALCULATIONS", "CAP", "CHILD", "PERIODS", "fingerprint", "kernel", "prepare",
            "reference", "report", "run", "same", "scaled"]
@@ -91,15 +89,8 @@ def scaled(calculation: str, rows: int) -> int:
 
 # --- inputs -----------------------------------------------------------------------------------
 def _sorted_operations(rows: int) -> dict:
-    from tests.benchmarks.bench_kernels import OP, random_operations
-    stays, p = random_operations(rows)
-    p = p[p["procedure_code"] == OP].merge(stays[["institution_id", "stay_id", "empi_id"]])
-    p["patient"] = np.where(p["empi_id"].isna(), "stay:" + p["stay_id"],
-                            "empi:" + p["empi_id"].fillna(""))
-    p["group"] = p.groupby(["institution_id", "patient"], sort=True).ngroup()
-    p = p.sort_values(["group", "procedure_time"], kind="stable")
-    group = np.ascontiguousarray(p["group"].to_numpy(np.int64))
-    times = np.ascontiguousarray(p["procedure_time"].to_numpy().astype("datetime64[us]"))
+    from tests.benchmarks.bench_kernels import sorted_operations
+    _, group, times = sorted_operations(rows)
     return {"group": group, "times": times, "groups": group.tolist(),
             "stamps": [None if np.isnat(t) else t.item() for t in times]}
 
@@ -499,16 +490,6 @@ def report(results: list[dict]) -> list[str]:
     return lines
 
 
-def _in_process(kind: str, **params: object) -> dict:
-    """A tiny driver for trial runs: exec the setup, then the body, in this process."""
-    setup, body = CHILD[kind]
-    scope: dict = {k.upper(): v for k, v in params.items()}
-    exec(textwrap.dedent(setup), scope)  # noqa: S102 - the benchmark's own code
-    began = time.perf_counter()
-    exec(textwrap.dedent(body), scope)  # noqa: S102
-    return {**scope["RESULT"], "seconds": time.perf_counter() - began, "rss_mb": 0.0}
-
-
 if __name__ == "__main__":
     sizes = [int(a) for a in sys.argv[1:]] or [1_000]
-    print("\n".join(report(run(_in_process, 1, sizes))))
+    print("\n".join(report(run(in_process(CHILD), 1, sizes))))

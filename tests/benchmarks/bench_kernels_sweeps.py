@@ -34,14 +34,12 @@ Run with the lead's runner (``--only kernels``), or in-process for a quick check
 from __future__ import annotations
 
 import sys
-import textwrap
-import time
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from tests.benchmarks.measurements import Measure, median_run
+from tests.benchmarks.measurements import Measure, in_process, median_run
 
 __all__ = ["CALCULATIONS", "CHILD", "random_movements", "random_visits", "report", "run"]
 
@@ -267,16 +265,6 @@ def report(results: list[dict]) -> list[str]:
     return lines
 
 
-def _in_process(kind: str, rows: int) -> dict:
-    """A tiny driver for trial runs: exec the setup, time the body, in this process."""
-    setup, body = CHILD[kind]
-    scope: dict = {"ROWS": rows}
-    exec(textwrap.dedent(setup), scope)  # noqa: S102 - the benchmark's own code
-    began = time.perf_counter()
-    exec(textwrap.dedent(body), scope)  # noqa: S102
-    return {**scope["RESULT"], "seconds": time.perf_counter() - began, "rss_mb": 0.0}
-
-
 if __name__ == "__main__":
     sizes = [int(a) for a in sys.argv[1:]] or [10_000]
-    print("\n".join(report(run(_in_process, 1, sizes))))
+    print("\n".join(report(run(in_process(CHILD), 1, sizes))))

@@ -6,9 +6,11 @@ Every benchmark group hands the runner's ``measure(kind, **params)`` (one child 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import textwrap
+import time
+from collections.abc import Callable, Mapping
 
-__all__ = ["Measure", "median_run"]
+__all__ = ["Measure", "in_process", "median_run"]
 
 Measure = Callable[..., dict]
 
@@ -28,3 +30,17 @@ def median_run(measure: Measure, n: int, kind: str, *, digits: int = 2,
     seconds = sorted(r["seconds"] for r in runs)[len(runs) // 2]
     return {**runs[0], "seconds": seconds, "rss_mb": max(r["rss_mb"] for r in runs),
             "runs": [round(r["seconds"], digits) for r in runs]}
+
+
+def in_process(children: Mapping[str, tuple[str, str]]) -> Measure:
+    """A ``measure`` for trial runs of a benchmark module's ``CHILD`` code in this process (no
+    fresh process, so no peak RSS): the setup, then the timed body, with the parameters as
+    upper-case globals, as the runner's child processes get them."""
+    def measure(kind: str, **params: object) -> dict:
+        setup, body = children[kind]
+        scope: dict = {k.upper(): v for k, v in params.items()}
+        exec(textwrap.dedent(setup), scope)  # noqa: S102 - the benchmark's own code
+        began = time.perf_counter()
+        exec(textwrap.dedent(body), scope)  # noqa: S102
+        return {**scope["RESULT"], "seconds": time.perf_counter() - began, "rss_mb": 0.0}
+    return measure
