@@ -85,12 +85,15 @@ def _repeat(measure: Measure, n: int, fresh: Path | None, **params: object) -> d
     }
 
 
-def run(measure: Measure, repeat: int, src: Path, work: Path) -> dict[str, dict]:
-    """Run the measurements (``measure(kind, **params)`` is the runner's child-process timer)."""
+def run(measure: Measure, repeat: int, src: Path, work: Path, repeat_full: int | None = None,
+        keep: Callable[[Path], None] | None = None) -> dict[str, dict]:
+    """Run the measurements (``measure(kind, **params)`` is the runner's child-process timer);
+    the full graph ``repeat_full`` times (default ``repeat``), each month run ``repeat`` times.
+    The lakehouse of the last run is removed afterwards, or handed to ``keep``."""
     first, last = source_months(src)
     lake = work / "graph_lake"
     common = {"src": str(src), "out": str(lake), "first": first}
-    full = _repeat(measure, repeat, lake, last=last, selection=None, **common)
+    full = _repeat(measure, repeat_full or repeat, lake, last=last, selection=None, **common)
     full["months"] = f"{first}..{last}"
     out = {"full graph": full}
     for name, selection in ((f"one month ({SELECTION_MONTH})", SELECTION_MONTH),
@@ -98,7 +101,10 @@ def run(measure: Measure, repeat: int, src: Path, work: Path) -> dict[str, dict]
         out[name] = _repeat(measure, repeat, None, last=last, selection=selection,
                             **{**common, "first": last})  # the lake of the last full run
         out[name]["months"] = last
-    shutil.rmtree(lake, ignore_errors=True)
+    if keep is not None:
+        keep(lake)
+    else:
+        shutil.rmtree(lake, ignore_errors=True)
     return out
 
 

@@ -177,6 +177,16 @@ def ensure_lake(measure: Measure, src: Path, work: Path, root: Path) -> tuple[Pa
     return lake, {"reused": False, "seconds": built["seconds"], "rss_mb": built["rss_mb"]}
 
 
+def adopt_lake(lake: Path, src: Path, work: Path, root: Path) -> None:
+    """Make ``lake`` — materialized by the whole graph from ``src`` (the ``asset_graph`` group's
+    last run) — the ``indicators`` lakehouse, so a large scale is not materialized twice."""
+    target, stamp_file = work / "indicators_lake", work / "indicators_lake.stamp"
+    shutil.rmtree(target, ignore_errors=True)
+    stamp_file.unlink(missing_ok=True)
+    lake.rename(target)
+    stamp_file.write_text(_stamp(src, root))
+
+
 def _repeat(measure: Measure, n: int, kind: str, **params: object) -> dict:
     runs = [measure(kind, **params) for _ in range(n)]
     return {"rows": runs[0]["rows"], "seconds": statistics.median(r["seconds"] for r in runs),

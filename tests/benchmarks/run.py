@@ -16,7 +16,9 @@ Measured by the ``foundation`` group:
 - ``load``: :func:`hospital_sdk.ingest.load_folder` of the Parquet output into a new lakehouse
   (validation, tokenisation, rejects, reconciliation, one DuckLake commit per file).
 - ``copy floor``: plain DuckDB ``CREATE TABLE AS SELECT * FROM read_parquet(...)`` of the same
-  files into an in-memory database — no validation — the baseline the loader is compared with.
+  files into a new DuckDB database file — no validation — the baseline the loader is compared
+  with. (Until 2026-11-26 the copy went into an in-memory database, which holds every table in
+  memory: 4.3 GB at SF 0.05, more than this machine has at SF 1.)
 
 The ``asset_graph`` group: see :mod:`tests.benchmarks.bench_asset_graph` (the whole graph vs one
 month of the monthly layers). Both groups use the same generated source folder
@@ -113,7 +115,7 @@ _CHILD: dict[str, str | tuple[str, str]] = {
     "copy_floor": """
         import duckdb
         from pathlib import Path
-        con = duckdb.connect()
+        con = duckdb.connect(OUT)  # a database file: streams, as the loader does, at any scale
         rows = 0
         tables = sorted({p.name.split(".")[0] if p.is_file() else p.name
                          for p in Path(SRC).iterdir() if not p.name.startswith(("_", "."))})
@@ -155,12 +157,18 @@ def _measure(kind: str, **params: object) -> dict:
     return result
 
 
-def _repeat(n: int, kind: str, fresh: Path | None = None, **params: object) -> dict[str, float]:
+def _repeat(n: int, kind: str, fresh: Path | None = None, cleanup: Path | None = None,
+            **params: object) -> dict[str, float]:
+    """``n`` runs of ``kind``; ``fresh`` (a folder) is removed before each run, ``cleanup`` (a
+    file and its DuckDB write-ahead log) after each."""
     runs = []
     for _ in range(n):
         if fresh is not None:
             shutil.rmtree(fresh, ignore_errors=True)
         runs.append(_measure(kind, **params))
+        for path in (cleanup, cleanup and cleanup.with_name(cleanup.name + ".wal")):
+            if path is not None:
+                path.unlink(missing_ok=True)
     seconds = statistics.median(r["seconds"] for r in runs)
     return {"rows": runs[0]["rows"], "seconds": seconds, "rows_per_s": runs[0]["rows"] / seconds,
             "rss_mb": max(r["rss_mb"] for r in runs),
@@ -173,11 +181,22 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--years", type=int, nargs="+", default=[2024, 2025])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat-whole", type=int, default=None, metavar="N",
+                        help="runs of the measurements that process the whole scale (generate, "
+                             "write and copy floors, load, full graph); default: --repeat. One "
+                             "SF 1 run of these takes about an hour on 2 cores")
+    parser.add_argument("--no-csv", action="store_true",
+                        help="skip the CSV generation of the foundation group")
     parser.add_argument("--seed", type=int, default=20240101)
     parser.add_argument("--workdir", type=Path, default=ROOT / ".bench")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--kernel-rows", type=int, nargs="+", default=[1_000_000, 10_000_000],
                         help="events per kernel measurement (the kernels group)")
+    parser.add_argument("--assessment-factors", type=int, nargs="+", default=[1, 20],
+                        metavar="FACTOR",
+                        help="sizes of the assessment group: the scale's facts replicated FACTOR "
+                             "times (default 1 20: at SF 0.05, SF 0.05 and SF 1-sized facts; at "
+                             "--scale 1, pass 1 to run on the real SF 1 facts)")
     parser.add_argument("--assessment-large", type=int, default=None, metavar="FACTOR",
                         help="also the out-of-core check of the assessment group on the facts "
                              "replicated FACTOR times (200: SF 10-sized facts)")
@@ -190,6 +209,7 @@ def main() -> None:
                              "measured runs (HOSPITAL_SDK_MEMORY_LIMIT, e.g. 4GB); default: "
                              "the product's default (40 %% of physical memory)")
     args = parser.parse_args()
+    args.repeat_whole = args.repeat_whole or args.repeat
     if args.memory_limit:
         os.environ["HOSPITAL_SDK_MEMORY_LIMIT"] = args.memory_limit  # read by the children
     else:
@@ -198,13 +218,17 @@ def main() -> None:
     work = args.workdir / f"sf{args.scale:g}"  # one cache of source and lakes per scale
     work.mkdir(parents=True, exist_ok=True)
     src = work / "source"
-    sections: dict[str, list[str]] = {}
+    sections = _Sections(args.output)  # each group's section is written as soon as it is done
     if "foundation" in (args.only or GROUPS):
         sections[_key(args, "foundation")] = _foundation_report(
             args, _foundation(args, work, src))
     if "asset_graph" in (args.only or GROUPS):
         _ensure_source(args, src)
-        results = bench_asset_graph.run(_measure, args.repeat, src, work)
+        later = {"indicators", "assessment"} & set(args.only or GROUPS)
+        results = bench_asset_graph.run(  # its lakehouse serves the later groups of this run
+            _measure, args.repeat, src, work, repeat_full=args.repeat_whole,
+            keep=(lambda lake: bench_indicators.adopt_lake(lake, src, work, ROOT)) if later
+            else None)
         sections[_key(args, "asset_graph")] = [
             f"## Asset graph at SF {args.scale:g}: the whole graph vs one month", "",
             _recorded(args, "asset_graph"), "", *bench_asset_graph.report(results)]
@@ -219,7 +243,8 @@ def main() -> None:
         _ensure_source(args, src)
         lake = bench_indicators.ensure_lake(_measure, src, work, ROOT)
         results = bench_assessment.run(_measure, args.repeat, src, work, ROOT, lake,
-                                       large=args.assessment_large)
+                                       large=args.assessment_large, scale=args.scale,
+                                       factors=args.assessment_factors)
         sections[_key(args, "assessment")] = [
             f"## Assessment from SF {args.scale:g}: the tertiary edition for one hospital-year vs "
             "the scan floor", "", _recorded(args, "assessment"), "",
@@ -232,7 +257,19 @@ def main() -> None:
             sections[f"kernels.{family}"] = [
                 f"## Kernels: {title}", "",
                 _recorded(args, "kernels", family), "", *module.report(results)]
-    _write_report(args.output, sections)
+
+
+class _Sections(dict):
+    """The sections of this run: setting one writes it into BENCHMARKS.md at once, so a group
+    that fails later (or a stopped run) does not lose what the earlier groups measured."""
+
+    def __init__(self, output: Path) -> None:
+        super().__init__()
+        self.output = output
+
+    def __setitem__(self, key: str, lines: list[str]) -> None:
+        super().__setitem__(key, lines)
+        _write_report(self.output, {key: lines})
 
 
 def _key(args: argparse.Namespace, group: str) -> str:
@@ -255,19 +292,23 @@ def _ensure_source(args: argparse.Namespace, src: Path) -> None:
 
 def _foundation(args: argparse.Namespace, work: Path, src: Path) -> dict[str, dict[str, float]]:
     common = {"scale": args.scale, "years": tuple(args.years), "seed": args.seed}
+    n = args.repeat_whole
     results = {
-        "generate (parquet)": _repeat(args.repeat, "generate", src, out=str(src), fmt="parquet",
-                                      **common),
+        "generate (parquet)": _repeat(n, "generate", src, out=str(src), fmt="parquet", **common),
     }
     results["write floor (pyarrow parquet)"] = _repeat(
-        args.repeat, "write_floor", work / "rewrite", src=str(src), out=str(work / "rewrite"))
-    results["generate (csv)"] = _repeat(args.repeat, "generate", work / "csv",
-                                        out=str(work / "csv"), fmt="csv", **common)
-    results["load (parquet → lakehouse)"] = _repeat(args.repeat, "load", work / "lake",
-                                                    src=str(src), out=str(work / "lake"))
-    results["copy floor (duckdb read_parquet)"] = _repeat(args.repeat, "copy_floor", src=str(src))
+        n, "write_floor", work / "rewrite", src=str(src), out=str(work / "rewrite"))
     shutil.rmtree(work / "rewrite", ignore_errors=True)
-    shutil.rmtree(work / "csv", ignore_errors=True)
+    if not args.no_csv:
+        results["generate (csv)"] = _repeat(n, "generate", work / "csv", out=str(work / "csv"),
+                                            fmt="csv", **common)
+        shutil.rmtree(work / "csv", ignore_errors=True)
+    results["load (parquet → lakehouse)"] = _repeat(n, "load", work / "lake", src=str(src),
+                                                    out=str(work / "lake"))
+    shutil.rmtree(work / "lake", ignore_errors=True)
+    copy_db = work / "copy_floor.duckdb"
+    results["copy floor (duckdb read_parquet)"] = _repeat(
+        n, "copy_floor", src=str(src), out=str(copy_db), cleanup=copy_db)
     return results
 
 
@@ -275,7 +316,13 @@ def _recorded(args: argparse.Namespace, group: str, family: str | None = None) -
     rows = REFERENCE_ROWS if family == "reference" else args.kernel_rows
     sizes = (f"--kernel {family} --kernel-rows {' '.join(map(str, rows))}"
              if group == "kernels" else
-             f"--scale {args.scale} --years {' '.join(map(str, args.years))}")
+             f"--scale {args.scale:g} --years {' '.join(map(str, args.years))}")
+    if group in ("foundation", "asset_graph") and args.repeat_whole != args.repeat:
+        sizes += f" --repeat-whole {args.repeat_whole}"
+    if group == "foundation" and args.no_csv:
+        sizes += " --no-csv"
+    if group == "assessment" and args.assessment_factors != [1, 20]:
+        sizes += f" --assessment-factors {' '.join(map(str, args.assessment_factors))}"
     if group == "assessment" and args.assessment_large:
         sizes += f" --assessment-large {args.assessment_large}"
     limit = f" --memory-limit {args.memory_limit}" if args.memory_limit else ""
@@ -315,7 +362,8 @@ def _foundation_report(args: argparse.Namespace,
         "only writing the same rows (target: generation ≥ 1M rows/s on this 2-core machine; "
         f"measured {gen['rows_per_s'] / 1e6:.2f}M rows/s).",
         f"- loader / copy floor: {load['seconds'] / copy['seconds']:.1f}× the time of a plain "
-        "DuckDB copy without validation, tokenisation, rejects or lakehouse commits.",
+        "DuckDB copy (into a database file) without validation, tokenisation, rejects or "
+        "lakehouse commits.",
     ]
     return lines
 
