@@ -63,6 +63,11 @@ MEASURES: tuple[str, ...] = (
 AMOUNTS: tuple[str, ...] = ("total_cost", "drug_cost", "consumable_cost", "antibiotic_ddds",
                             "wait_minutes_sum")
 """Measures that may have decimals; every other measure is a whole count."""
+NET_AMOUNTS: tuple[str, ...] = ("total_cost", "drug_cost", "consumable_cost")
+"""Money summed from charge lines net of refunds: the only measures that may be negative. A
+department-month whose refunds exceed its charges — a stay discharged this month whose charges
+were billed before the data begins, or refunded later than charged — is negative in the ledger
+too, so it is reported as it is, not refused."""
 ACTIVITY_COLUMNS: tuple[str, ...] = (*KEY_COLUMNS, *MEASURES)
 DEPARTMENT_COLUMNS: tuple[str, ...] = ("dept_id", "name_zh", "name_en")
 
@@ -144,8 +149,8 @@ def prepare_department_month(department_month: pd.DataFrame) -> pd.DataFrame:
     ------
     ReportError
         A column is missing or identifies a patient; an institution, department or month is
-        null; a month cannot be read as a date; a measure is not a number, is negative, or a
-        count is not whole; or a key repeats.
+        null; a month cannot be read as a date; a measure is not a number, is negative (other
+        than the :data:`NET_AMOUNTS`), or a count is not whole; or a key repeats.
 
     Examples
     --------
@@ -180,7 +185,7 @@ def prepare_department_month(department_month: pd.DataFrame) -> pd.DataFrame:
             raise ReportError(f"department_month: column {col!r} must be numeric: "
                               f"{exc}") from exc
         negative = int((values < 0).sum())
-        if negative:
+        if negative and col not in NET_AMOUNTS:
             raise ReportError(f"department_month: column {col!r} is negative in "
                               f"{negative} row(s)")
         if col in AMOUNTS:

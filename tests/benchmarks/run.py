@@ -117,8 +117,10 @@ _CHILD: dict[str, str | tuple[str, str]] = {
         from pathlib import Path
         con = duckdb.connect(OUT)  # a database file: streams, as the loader does, at any scale
         rows = 0
-        tables = sorted({p.name.split(".")[0] if p.is_file() else p.name
-                         for p in Path(SRC).iterdir() if not p.name.startswith(("_", "."))})
+        tables = sorted({p.name.split(".")[0] if p.is_file() else p.name  # the Parquet tables;
+                         for p in Path(SRC).iterdir()  # not the CSV entry forms of reported/
+                         if not p.name.startswith(("_", ".")) and
+                         (p.suffix == ".parquet" or any(p.glob("*.parquet")))})
         for t in tables:
             single = Path(SRC, t + ".parquet").exists()
             pattern = f"{SRC}/{t}.parquet" if single else f"{SRC}/{t}/*.parquet"

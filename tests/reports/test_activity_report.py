@@ -191,6 +191,16 @@ def test_bad_input_is_named(change, message: str) -> None:
         prepare_department_month(change(department_month()))
 
 
+def test_money_net_of_refunds_may_be_negative() -> None:
+    # A stay discharged in the first month of the data whose drugs were billed before it: its
+    # refund is the month's only drug line, -1.80; the ledger says so and so does the report.
+    frame = department_month()
+    frame.loc[0, "drug_cost"] = -1.80
+    assert prepare_department_month(frame).drug_cost.min() == -1.80
+    with pytest.raises(ReportError, match="'bed_days' is negative in 1 row"):
+        prepare_department_month(frame.assign(bed_days=[-1, *frame.bed_days[1:]]))
+
+
 def test_a_department_twice_in_the_lookup_is_refused() -> None:
     twice = pd.concat([DEPARTMENTS, DEPARTMENTS.iloc[[0]]])
     with pytest.raises(ReportError, match=r"dept_id\(s\) \['D01'\] appear more than once"):
