@@ -187,8 +187,15 @@ def main() -> None:
                         help="runs of the measurements that process the whole scale (generate, "
                              "write and copy floors, load, full graph); default: --repeat. One "
                              "SF 1 run of these takes about an hour on 2 cores")
+    parser.add_argument("--repeat-month", type=int, default=None, metavar="N",
+                        help="runs of each one-month measurement of the asset graph group (0: "
+                             "none); default: --repeat")
     parser.add_argument("--no-csv", action="store_true",
                         help="skip the CSV generation of the foundation group")
+    parser.add_argument("--graph-after-load", action="store_true",
+                        help="one full graph run on the lakehouse the foundation group's last "
+                             "load filled (its raw layer finds every file loaded), instead of "
+                             "loading again: the load is measured once, by the foundation")
     parser.add_argument("--seed", type=int, default=20240101)
     parser.add_argument("--workdir", type=Path, default=ROOT / ".bench")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
@@ -211,7 +218,11 @@ def main() -> None:
                              "measured runs (HOSPITAL_SDK_MEMORY_LIMIT, e.g. 4GB); default: "
                              "the product's default (40 %% of physical memory)")
     args = parser.parse_args()
-    args.repeat_whole = args.repeat_whole or args.repeat
+    args.repeat_whole = args.repeat if args.repeat_whole is None else args.repeat_whole
+    args.repeat_month = args.repeat if args.repeat_month is None else args.repeat_month
+    if args.graph_after_load and "foundation" not in (args.only or GROUPS):
+        parser.error("--graph-after-load needs the foundation group in the same run (its load "
+                     "fills the lakehouse the graph starts from)")
     if args.memory_limit:
         os.environ["HOSPITAL_SDK_MEMORY_LIMIT"] = args.memory_limit  # read by the children
     else:
@@ -228,9 +239,9 @@ def main() -> None:
         _ensure_source(args, src)
         later = {"indicators", "assessment"} & set(args.only or GROUPS)
         results = bench_asset_graph.run(  # its lakehouse serves the later groups of this run
-            _measure, args.repeat, src, work, repeat_full=args.repeat_whole,
+            _measure, args.repeat_month, src, work, repeat_full=args.repeat_whole,
             keep=(lambda lake: bench_indicators.adopt_lake(lake, src, work, ROOT)) if later
-            else None)
+            else None, loaded=work / "lake" if args.graph_after_load else None)
         sections[_key(args, "asset_graph")] = [
             f"## Asset graph at SF {args.scale:g}: the whole graph vs one month", "",
             _recorded(args, "asset_graph"), "", *bench_asset_graph.report(results)]
@@ -307,7 +318,8 @@ def _foundation(args: argparse.Namespace, work: Path, src: Path) -> dict[str, di
         shutil.rmtree(work / "csv", ignore_errors=True)
     results["load (parquet → lakehouse)"] = _repeat(n, "load", work / "lake", src=str(src),
                                                     out=str(work / "lake"))
-    shutil.rmtree(work / "lake", ignore_errors=True)
+    if not args.graph_after_load:  # else the asset graph group starts from it
+        shutil.rmtree(work / "lake", ignore_errors=True)
     copy_db = work / "copy_floor.duckdb"
     results["copy floor (duckdb read_parquet)"] = _repeat(
         n, "copy_floor", src=str(src), out=str(copy_db), cleanup=copy_db)
@@ -321,6 +333,10 @@ def _recorded(args: argparse.Namespace, group: str, family: str | None = None) -
              f"--scale {args.scale:g} --years {' '.join(map(str, args.years))}")
     if group in ("foundation", "asset_graph") and args.repeat_whole != args.repeat:
         sizes += f" --repeat-whole {args.repeat_whole}"
+    if group == "asset_graph" and args.repeat_month != args.repeat:
+        sizes += f" --repeat-month {args.repeat_month}"
+    if group in ("foundation", "asset_graph") and args.graph_after_load:
+        sizes += " --graph-after-load"
     if group == "foundation" and args.no_csv:
         sizes += " --no-csv"
     if group == "assessment" and args.assessment_factors != [1, 20]:
