@@ -344,9 +344,11 @@ def _recorded(args: argparse.Namespace, group: str, family: str | None = None) -
     if group == "assessment" and args.assessment_large:
         sizes += f" --assessment-large {args.assessment_large}"
     limit = f" --memory-limit {args.memory_limit}" if args.memory_limit else ""
+    only = ("foundation --only asset_graph" if group == "asset_graph" and args.graph_after_load
+            else group)  # the graph starts from the foundation's load
     return (f"Recorded {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} "
             f"cores, {_memory_gb():.0f} GB RAM, Python {platform.python_version()}; command: "
-            f"`.venv/bin/python -m tests.benchmarks.run --only {group} {sizes} "
+            f"`.venv/bin/python -m tests.benchmarks.run --only {only} {sizes} "
             f"--repeat {args.repeat}{limit}` (or `make bench`).")
 
 
