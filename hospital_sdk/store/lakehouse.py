@@ -257,8 +257,8 @@ class Lakehouse:
 
         # A query that may read the table it replaces is staged before the DELETE; any other is
         # streamed straight into the table (no copy of the result held in memory or spilled).
-        # The test is on the name appearing anywhere in the SQL: a false alarm only stages.
-        streamed = source.query is not None and name.lower() not in source.query.lower()
+        # The test is conservative (RowSource.may_read): a false alarm only stages.
+        streamed = source.query is not None and not source.may_read(layer, name)
 
         def work(duck: duckdb.DuckDBPyConnection) -> int:
             if streamed:

@@ -114,31 +114,41 @@ def replace_months(lake: Lakehouse, name: str, obj: pa.Table | pd.DataFrame | ir
         obj = obj.to_pyarrow()  # fetched once, for the check and the write
     source = RowSource.of(obj, lake.con)
     stage = f"__hospital_sdk_month_{threading.get_ident()}"
+    # A query that does not read the table is streamed into it and checked after the insert
+    # (the months were emptied first, so every inserted row in them is counted); staging a
+    # year of charge lines in a temporary table spilled more than 30 GB at SF 1.
+    streamed = source.query is not None and not source.may_read(layer, name)
 
     def where(column_type: str) -> str:
         return (f"{col} >= {_literal(column_type, start, target, period_column)} AND "
                 f"{col} < {_literal(column_type, end, target, period_column)}")
 
+    def refuse(outside: int, total: int, nulls: int) -> None:
+        if outside:
+            raise StoreError(
+                f"cannot replace {label} of {target}: {outside} of {total} rows have "
+                f"{period_column} outside [{start:%Y-%m-%d}, {end:%Y-%m-%d}) ({nulls} of "
+                f"them NULL); nothing was written")
+
     def work(duck: duckdb.DuckDBPyConnection) -> int:
-        # the rows are computed once, into a temporary table (or a registered Arrow view), and
-        # then checked and inserted from there
-        source.stage(duck, stage)
-        rows = ident(stage)
+        # staged: the rows are computed once, into a temporary table (or a registered Arrow
+        # view), then checked and inserted from there; streamed: inserted, then checked
+        if streamed:
+            rows = f"({source.query})"
+        else:
+            source.stage(duck, stage)
+            rows = ident(stage)
         try:
             types = dict(duck.execute(f"SELECT column_name, column_type FROM "
                                       f"(DESCRIBE SELECT * FROM {rows})").fetchall())
             if period_column not in types:
                 raise StoreError(f"cannot replace {label} of {target}: the rows have no "
                                  f"column {period_column!r} (they have {list(types)})")
-            outside, nulls, total = duck.execute(
-                f"SELECT count(*) FILTER (WHERE NOT coalesce({where(types[period_column])}, "
-                f"false)), count(*) FILTER (WHERE {col} IS NULL), count(*) FROM {rows}"
-            ).fetchone()
-            if outside:
-                raise StoreError(
-                    f"cannot replace {label} of {target}: {outside} of {total} rows have "
-                    f"{period_column} outside [{start:%Y-%m-%d}, {end:%Y-%m-%d}) ({nulls} of "
-                    f"them NULL); nothing was written")
+            if not streamed:
+                refuse(*duck.execute(
+                    f"SELECT count(*) FILTER (WHERE NOT coalesce({where(types[period_column])}, "
+                    f"false)), count(*), count(*) FILTER (WHERE {col} IS NULL) FROM {rows}"
+                ).fetchone())
             columns = table_columns(duck, CATALOG, layer, name)
             if columns is None:
                 duck.execute(f"CREATE TABLE {sql} AS SELECT * FROM {rows} LIMIT 0")
@@ -150,9 +160,16 @@ def replace_months(lake: Lakehouse, name: str, obj: pa.Table | pd.DataFrame | ir
                                  f"column {period_column!r}")
             # in this transaction: check, create, delete and insert commit together or not at all
             duck.execute(f"DELETE FROM {sql} WHERE {where(columns[period_column][0])}")
-            return int(duck.execute(f"INSERT INTO {sql} BY NAME FROM {rows}").fetchone()[0])
+            inserted = int(duck.execute(f"INSERT INTO {sql} BY NAME FROM {rows}").fetchone()[0])
+            if streamed:  # the months were emptied: what they hold now is what was inserted
+                in_months, nulls = duck.execute(
+                    f"SELECT count(*) FILTER (WHERE {where(columns[period_column][0])}), "
+                    f"count(*) FILTER (WHERE {col} IS NULL) FROM {sql}").fetchone()
+                refuse(inserted - in_months, inserted, nulls)  # raising rolls it all back
+            return inserted
         finally:
-            source.unstage(duck, stage)
+            if not streamed:
+                source.unstage(duck, stage)
 
     try:
         return lake.write(work, description=f"replace {layer}.{name} {label}")

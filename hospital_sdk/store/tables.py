@@ -21,6 +21,7 @@ hospital_sdk.errors.StoreError: lake.raw.t exists with different columns: missin
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -132,6 +133,31 @@ class RowSource:
             return cls(data=obj)
         raise TypeError(f"expected a pyarrow Table, pandas DataFrame or Ibis table, "
                         f"not {type(obj).__name__}")
+
+    def may_read(self, layer: str, name: str) -> bool:
+        """Whether the query may read the lake table ``<layer>.<name>`` — then a replace of
+        that table must stage the rows before its DELETE; any other query can stream into it.
+
+        Conservative: every mention of ``name`` as a whole identifier counts unless it is
+        qualified by another name (``"raw"."charge_line"`` while ``cleaned.charge_line`` is
+        replaced, or a column ``"t0"."charge_line"``). Rows from Python never read the lake.
+
+        Examples
+        --------
+        >>> q = RowSource(query='SELECT * FROM "lake"."raw"."charge_line" AS "t0"')
+        >>> q.may_read("cleaned", "charge_line"), q.may_read("raw", "charge_line")
+        (False, True)
+        >>> RowSource(query="SELECT * FROM charge_line").may_read("cleaned", "charge_line")
+        True
+        >>> q.may_read("cleaned", "line")
+        False
+        """
+        if self.query is None:
+            return False
+        mention = re.compile(r'(?:"?(\w+)"?\s*\.\s*)?"?(?<!\w)' + re.escape(name) + r"(?!\w)",
+                             re.IGNORECASE)
+        return any(m.group(1) is None or m.group(1).lower() == layer.lower()
+                   for m in mention.finditer(self.query))
 
     def stage(self, duck: duckdb.DuckDBPyConnection, name: str) -> None:
         """Make the rows readable as ``name``; a query is run now, into a temporary table, so

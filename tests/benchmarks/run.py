@@ -106,9 +106,11 @@ _CHILD: dict[str, str | tuple[str, str]] = {
         RESULT = {"rows": rows}
     """,
     "load": """
+        import os
         from hospital_sdk.ingest import load_folder
         from hospital_sdk.store import Lakehouse
-        with Lakehouse.open(OUT) as lake:
+        # the limit the asset graph's raw layer loads under (an explicit home takes none)
+        with Lakehouse.open(OUT, memory_limit=os.environ.get("HOSPITAL_SDK_MEMORY_LIMIT")) as lake:
             r = load_folder(SRC, lake)
         RESULT = {"rows": r.rows_in, "rejected": r.rows_rejected}
     """,
@@ -220,9 +222,11 @@ def main() -> None:
     args = parser.parse_args()
     args.repeat_whole = args.repeat if args.repeat_whole is None else args.repeat_whole
     args.repeat_month = args.repeat if args.repeat_month is None else args.repeat_month
-    if args.graph_after_load and "foundation" not in (args.only or GROUPS):
-        parser.error("--graph-after-load needs the foundation group in the same run (its load "
-                     "fills the lakehouse the graph starts from)")
+    loaded = args.workdir / f"sf{args.scale:g}" / "lake"
+    if args.graph_after_load and "foundation" not in (args.only or GROUPS) and \
+            not loaded.is_dir():
+        parser.error(f"--graph-after-load starts from the lakehouse the foundation group's load "
+                     f"filled ({loaded}): run that group too")
     if args.memory_limit:
         os.environ["HOSPITAL_SDK_MEMORY_LIMIT"] = args.memory_limit  # read by the children
     else:

@@ -250,3 +250,32 @@ def test_a_writer_killed_mid_write_leaves_the_previous_month_and_the_rerun_compl
         delete_orphans(lake, orphans)
         assert fingerprint(lake.duck, "lake.raw.m", in_month(month)) == frame_fingerprint(frame)
         assert rows_of(lake, f"NOT ({in_month(month)})") == untouched
+
+
+def test_a_query_on_another_layer_streams_and_is_checked_after_the_insert(lake, monkeypatch
+                                                                          ) -> None:
+    # cleaned.m built from raw.m: the query never reads the table it replaces, so nothing is
+    # staged (staging a year of charge lines spilled > 30 GB at SF 1); the month check then
+    # counts what the emptied months hold after the insert.
+    from hospital_sdk.store.tables import RowSource
+
+    for m, n in (("2024-03", 10), ("2024-04", 3)):
+        replace_month(lake, "m", month_frame(m, n, 0), period_column="t", month=m)
+    monkeypatch.setattr(RowSource, "stage", lambda *a: pytest.fail("the rows were staged"))
+    raw = lake.table("m")
+    march = raw.filter(raw.t < datetime(2024, 4, 1)).mutate(v=raw.v + 1)
+    assert replace_month(lake, "m", march, layer="cleaned", period_column="t",
+                         month="2024-03") == 10
+    assert lake.duck.execute("SELECT count(*), sum(v) FROM lake.cleaned.m").fetchone() == (10, 10)
+
+    before = lake.current_snapshot()
+    with pytest.raises(StoreError, match=r"month 2024-03 of lake\.cleaned\.m: 3 of 13 rows "
+                                         r"have t outside \[2024-03-01, 2024-04-01\) \(0 of "):
+        replace_month(lake, "m", raw.mutate(v=raw.v + 2), layer="cleaned", period_column="t",
+                      month="2024-03")
+    assert lake.current_snapshot() == before  # rolled back: the 10 rows of v = 1 remain
+    assert lake.duck.execute("SELECT count(*), sum(v) FROM lake.cleaned.m").fetchone() == (10, 10)
+    with pytest.raises(StoreError, match=r"3 of 3 rows have t outside .* nothing was written"):
+        replace_month(lake, "m", raw.filter(raw.t >= datetime(2024, 4, 1)), layer="aggregated",
+                      period_column="t", month="2024-03")
+    assert not lake.has_table("m", layer="aggregated")
