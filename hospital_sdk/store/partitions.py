@@ -93,7 +93,10 @@ def replace_months(lake: Lakehouse, name: str, obj: pa.Table | pd.DataFrame | ir
     ``year(period_column), month(period_column)``, then :meth:`Lakehouse.replace` with
     ``where`` = those months. Other months are untouched (a backfill of a year is one
     transaction, a one-month rerun touches one month); an existing table keeps its
-    partitioning. Returns the number of rows inserted.
+    partitioning. Returns the number of rows inserted. An Ibis query on the lakehouse that
+    does not read the table itself (:meth:`RowSource.may_read`) is streamed into it instead of
+    staged, and checked after the insert in the same transaction: the months were emptied, so
+    what they hold then is what was inserted, and any row outside rolls everything back.
 
     Raises
     ------
