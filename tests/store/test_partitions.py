@@ -252,8 +252,8 @@ def test_a_writer_killed_mid_write_leaves_the_previous_month_and_the_rerun_compl
         assert rows_of(lake, f"NOT ({in_month(month)})") == untouched
 
 
-def test_a_query_on_another_layer_streams_and_is_checked_after_the_insert(lake, monkeypatch
-                                                                          ) -> None:
+def test_a_query_on_another_layer_streams_and_is_checked_after_the_insert(
+        lake, monkeypatch) -> None:
     # cleaned.m built from raw.m: the query never reads the table it replaces, so nothing is
     # staged (staging a year of charge lines spilled > 30 GB at SF 1); the month check then
     # counts what the emptied months hold after the insert.
