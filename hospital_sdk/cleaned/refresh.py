@@ -43,12 +43,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from hospital_sdk.cleaned.patient_index import build_patient_index
 from hospital_sdk.cleaned.status_history import status_intervals
 from hospital_sdk.cleaned.tables import STAY_CHILDREN, TABLES, cleaned_table
-from hospital_sdk.errors import ContractError
+from hospital_sdk.errors import ConfigError, ContractError
 from hospital_sdk.store import Lakehouse
 from hospital_sdk.store.partitions import month_bounds, replace_months
 
@@ -181,12 +183,43 @@ def refresh_patient_index(lake: Lakehouse, *, linked_at: datetime) -> RefreshRes
                          _excluded(rows_in, written, "unexpected difference"))
 
 
-def refresh_status_intervals(lake: Lakehouse) -> RefreshResult:
-    """Rebuild ``cleaned.status_interval`` from every month of ``cleaned.status_event``."""
+BUCKET_EVENTS = 20_000_000
+"""Status events per bucket of :func:`refresh_status_intervals` (measured: at SF 1, 16M events
+take 45 s at 4.4 GB peak RSS with DuckDB limited to 4 GB; the whole 131M spilled > 47 GB)."""
+
+
+@ibis.udf.scalar.builtin(name="hash")
+def _duckdb_hash(value: str) -> dt.uint64:  # type: ignore[empty-body]
+    """DuckDB's own ``hash()``, so the Ibis filter and the SQL ``DELETE`` pick the same rows."""
+
+
+def refresh_status_intervals(lake: Lakehouse, *,
+                             bucket_events: int = BUCKET_EVENTS) -> RefreshResult:
+    """Rebuild ``cleaned.status_interval`` from every month of ``cleaned.status_event``.
+
+    Intervals are computed per entity, so the rebuild runs in ``ceil(events / bucket_events)``
+    buckets of entities (``hash(entity_id) % buckets``), one transaction each: one window over
+    all of a group's status events does not fit in memory or in the disk left for spilling. With
+    one bucket (up to ``bucket_events`` events) the rebuild is a single atomic replace. With
+    more, every bucket deletes its entities' old intervals and writes the new ones, so a crash
+    between buckets leaves each entity's intervals whole (old or new) and a rerun completes the
+    table; entities no longer in ``status_event`` lose their intervals like in a single replace.
+    """
     if not lake.has_table("status_event", LAYER):
         raise ContractError("cleaned.status_interval: build cleaned.status_event first")
+    if bucket_events < 1:
+        raise ConfigError(f"cleaned.status_interval: bucket_events must be >= 1, "
+                            f"got {bucket_events}")
     events = lake.table("status_event", LAYER)
-    written = lake.replace("status_interval", status_intervals(events), LAYER)
     rows_in = int(events.count().execute())
+    buckets = max(1, -(-rows_in // bucket_events))
+    if buckets == 1:
+        written = lake.replace("status_interval", status_intervals(events), LAYER)
+    else:
+        written = 0
+        for bucket in range(buckets):
+            part = events.filter(_duckdb_hash(events.entity_id) % buckets == bucket)
+            written += lake.replace("status_interval", status_intervals(part), LAYER,
+                                    where=f"hash(entity_id) % {buckets} = {bucket}")
     return RefreshResult("status_interval", None, None, rows_in, written,
                          _excluded(rows_in, written, "unexpected difference"))

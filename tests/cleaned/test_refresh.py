@@ -10,9 +10,11 @@ import pytest
 
 from hospital_sdk.cleaned import status_as_of
 from hospital_sdk.cleaned.refresh import (
-    refresh_patient_index, refresh_status_intervals, refresh_table,
+    refresh_patient_index,
+    refresh_status_intervals,
+    refresh_table,
 )
-from hospital_sdk.errors import ContractError
+from hospital_sdk.errors import ConfigError, ContractError
 from hospital_sdk.store import Lakehouse
 
 
@@ -104,3 +106,56 @@ def test_an_earlier_version_of_a_cleaned_table_is_read_back_by_snapshot(lake: La
     now = lake.table("inpatient_stay", "cleaned").count().execute()
     then = lake.table("inpatient_stay", "cleaned", version=january_and_february).count().execute()
     assert (int(then), int(now)) == (2, 3)
+
+
+def _status_events(entities: int) -> pa.Table:
+    """``entities`` stays with 1-3 events each; every third stay has two events at one instant."""
+    rows: dict[str, list] = {c: [] for c in ("institution_id", "event_id", "entity_type",
+                                             "entity_id", "from_status", "to_status",
+                                             "event_time", "recorded_time", "operator_id")}
+    chain = [None, "admitted", "discharged", "settled"]
+    for i in range(entities):
+        for k in range(1 + i % 3):
+            at = datetime(2024, 1, 2 + k - (1 if i % 3 == 2 and k == 2 else 0))
+            for column, value in (("institution_id", "H1"), ("event_id", f"e{i}-{k}"),
+                                  ("entity_type", "stay"), ("entity_id", f"S{i}"),
+                                  ("from_status", chain[k]), ("to_status", chain[k + 1]),
+                                  ("event_time", at), ("recorded_time", at),
+                                  ("operator_id", "u1")):
+                rows[column].append(value)
+    return pa.table(rows, schema=pa.schema([
+        *((c, pa.string()) for c in ("institution_id", "event_id", "entity_type", "entity_id",
+                                     "from_status", "to_status")),
+        ("event_time", pa.timestamp("us")), ("recorded_time", pa.timestamp("us")),
+        ("operator_id", pa.string())]))
+
+
+def _intervals(lake: Lakehouse) -> list[tuple]:
+    t = lake.table("status_interval", "cleaned").execute()
+    t = t.astype(object).where(t.notna(), None)
+    return sorted(t.itertuples(index=False, name=None), key=repr)
+
+
+def test_status_intervals_in_entity_buckets_equal_one_rebuild(lake: Lakehouse) -> None:
+    lake.replace("status_event", _status_events(30), "raw")  # 30 stays, 60 events
+    refresh_table(lake, "status_event", first="2024-01", last="2024-01")
+    whole = refresh_status_intervals(lake)
+    assert (whole.rows_in, whole.rows_written) == (60, 60)
+    expected = _intervals(lake)
+    # a stale interval of a stay that no longer has events goes, as in a single replace
+    stale = lake.table("status_interval", "cleaned").limit(1).to_pyarrow()
+    gone = stale.set_column(stale.schema.get_field_index("entity_id"), "entity_id",
+                            pa.array(["GONE"]))
+    lake.replace("status_interval", gone, "cleaned", where="entity_id = 'GONE'")
+    assert len(_intervals(lake)) == 61
+    for _ in range(2):  # 60 events in buckets of 7: 9 buckets; a rerun changes nothing
+        bucketed = refresh_status_intervals(lake, bucket_events=7)
+        assert (bucketed.rows_in, bucketed.rows_written) == (60, 60)
+        assert _intervals(lake) == expected
+
+
+def test_status_interval_buckets_must_hold_an_event(lake: Lakehouse) -> None:
+    lake.replace("status_event", _status_events(2), "raw")
+    refresh_table(lake, "status_event", first="2024-01", last="2024-01")
+    with pytest.raises(ConfigError, match="bucket_events must be >= 1, got 0"):
+        refresh_status_intervals(lake, bucket_events=0)
