@@ -70,7 +70,7 @@ from hospital_sdk.assessments.result import (
 from hospital_sdk.errors import IndicatorError
 from hospital_sdk.indicators.catalog import Catalog
 from hospital_sdk.indicators.engine import compute, reads_reported
-from hospital_sdk.indicators.facts import fact_table
+from hospital_sdk.indicators.facts import FactTables, fact_table
 from hospital_sdk.indicators.selection import reported_values
 from hospital_sdk.indicators.spec import Indicator
 from hospital_sdk.quality.scorecard import latest_scorecard
@@ -345,14 +345,14 @@ def compute_edition(catalog: Catalog, edition: Edition, source: Any, *, period: 
     chosen = list(dict.fromkeys(indicators.values()))
     if reported is None:
         reported = reported_values(source)
-    now = compute(catalog, chosen, source, period=year, by="institution", reported=reported)
-    before = compute(catalog, chosen, source, period=prior, by="institution", reported=reported)
+    facts = FactTables(source)  # each fact's table read once for the four calls
+    now = compute(catalog, chosen, facts, period=year, by="institution", reported=reported)
+    before = compute(catalog, chosen, facts, period=prior, by="institution", reported=reported)
     # departments and months: indicators computed from records alone (a reported value, or a
     # composite with a reported part, exists per institution and year only)
     from_records = [i for i in chosen if not reads_reported(catalog, i, year=int(year))]
-    by_dept = compute(catalog, from_records, source, period=year,
-                      by=["institution", "department"])
-    by_month = compute(catalog, from_records, source, period=year, by=["institution", "month"])
+    by_dept = compute(catalog, from_records, facts, period=year, by=["institution", "department"])
+    by_month = compute(catalog, from_records, facts, period=year, by=["institution", "month"])
     explicit = institutions is not None
     insts = _institutions(institutions, now, before)
     assumptions = list(edition.assumptions())

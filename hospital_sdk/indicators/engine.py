@@ -37,7 +37,7 @@ import pandas as pd
 
 from hospital_sdk.errors import IndicatorError
 from hospital_sdk.indicators.catalog import Catalog
-from hospital_sdk.indicators.facts import DIMENSIONS, FACTS, fact_table
+from hospital_sdk.indicators.facts import DIMENSIONS, FACTS, FactTables, fact_table
 from hospital_sdk.indicators.periods import TIME_GRAINS, Period, parse_period
 from hospital_sdk.indicators.spec import Indicator, Measure, Term
 from hospital_sdk.model import suggest
@@ -465,7 +465,9 @@ def compute(catalog: Catalog, indicators: Sequence[Indicator | str], source: Any
         period's last year (:meth:`Catalog.get`); a composite's parts likewise.
     source
         Where the facts are: a :class:`~hospital_sdk.store.Lakehouse`, an Ibis backend or a
-        mapping of fact names to Ibis tables.
+        mapping of fact names to Ibis tables; wrap it in a
+        :class:`~hospital_sdk.indicators.facts.FactTables` to share the facts' tables between
+        calls (each call reads each fact once anyway).
     period
         ``2024``, ``2024-Q2``, ``2024-03`` or ``2024-01..2024-06`` (:func:`parse_period`).
     by
@@ -486,7 +488,7 @@ def compute(catalog: Catalog, indicators: Sequence[Indicator | str], source: Any
     plan = Plan(catalog, p, dims, reported)
     for ind in chosen:
         plan.need(ind)
-    plan.run(source)
+    plan.run(source if isinstance(source, FactTables) else FactTables(source))
     frames, meta = [], []
     for n, ind in enumerate(chosen):
         values = _reported(ind, p, reported) if ind.kind == "reported" else plan.value(ind)
@@ -560,7 +562,8 @@ def batch_queries(catalog: Catalog, indicators: Sequence[Indicator | str], sourc
     plan = Plan(catalog, p, normalise_by(by))
     for ind in chosen:
         plan.need(ind)
-    return [(b, b.query(catalog, source)) for b in plan.batches.values()]
+    facts = source if isinstance(source, FactTables) else FactTables(source)
+    return [(b, b.query(catalog, facts)) for b in plan.batches.values()]
 
 
 def empty_source() -> dict[str, ir.Table]:

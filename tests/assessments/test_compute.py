@@ -264,6 +264,19 @@ def test_one_engine_call_per_question(monkeypatch: pytest.MonkeyPatch, catalog: 
                      ("2025", ["institution", "month"], refs - reported)]
 
 
+def test_each_fact_is_read_once_for_the_four_calls(catalog: Catalog,
+                                                 tertiary: Edition) -> None:
+    reads: list[str] = []
+
+    class Source(dict):  # a lakehouse looks a table's schema up at every read
+        def __getitem__(self, name: str) -> Any:
+            reads.append(name)
+            return super().__getitem__(name)
+
+    compute_edition(catalog, tertiary, Source(_source()), period="2025", reported=REPORTED)
+    assert reads and sorted(reads) == sorted(set(reads))
+
+
 def test_a_composite_with_a_reported_part_is_listed_with_its_submissions(
         catalog: Catalog, tertiary: Edition) -> None:
     # #25 = bed-days ÷ average licensed physicians (reported) ÷ 365: the form's value is listed
