@@ -78,8 +78,8 @@ LAYER = "raw"
 LINEAGE = {"_load_id": "!string", "_source_file": "!string", "_source_row": "!int64"}
 """Columns added to every raw table: which load, file and 1-based data row a row came from."""
 
-_BATCH_VIEW = "_hospital_sdk_ingest_batch"
-_CHECKED = "_hospital_sdk_ingest_checked"    # one validated batch
+_BATCH_VIEW = "_hospital_sdk_ingest_batch"    # a local of _load_batches, read by name
+_CHECKED = "_hospital_sdk_ingest_checked"    # one validated batch, likewise
 _KEYS = "_hospital_sdk_ingest_keys"          # key hashes of the file's good rows
 _DUPLICATES = "_hospital_sdk_ingest_duplicates"
 _GOOD = f"len({PROBLEMS}) = 0"
@@ -233,16 +233,22 @@ class _FileLoader:
             existing=self.target, text_columns=text_columns(self.source))
         self.load_id = uuid.uuid4().hex
         # Rows carry their _source_row, so their order in tables is free: not keeping it halves
-        # the cost of staging and writing. The setting is the connection's, so it is restored.
+        # the cost of staging and writing. Batches are read from Python locals by name
+        # (_load_batches), which Ibis's connection turns off. The settings are the connection's,
+        # so they are restored.
         duck = lake.duck
-        keep_order = duck.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
-        duck.execute("SET preserve_insertion_order = false")
+        settings = {"preserve_insertion_order": False, "python_enable_replacements": True}
+        kept = duck.execute("SELECT " + ", ".join(f"current_setting('{name}')"
+                                                  for name in settings)).fetchone()
+        for name, value in settings.items():
+            duck.execute(f"SET {name} = {value}")
         try:
             return lake.write(lambda duck: self._work(duck, started),
                               description=f"load {self.source.name} into "
                                           f"{LAYER}.{self.table.name}")
         finally:
-            duck.execute(f"SET preserve_insertion_order = {bool(keep_order[0])}")
+            for name, value in zip(settings, kept, strict=True):
+                duck.execute(f"SET {name} = {bool(value)}")
 
     def _work(self, duck: duckdb.DuckDBPyConnection, started: datetime) -> FileLoad:
         previous = self._previous(duck)  # authoritative, under the writer lock
@@ -286,30 +292,26 @@ class _FileLoader:
         batches = read_batches(self.source, self.table, encoding=self.file_encoding,
                                batch_rows=self.batch_rows)
         for batch in _read_ahead(batches):
-            # the checked batch is held as Arrow: a temporary table replaced in a transaction
-            # would keep every batch in memory until the commit
-            duck.register(_BATCH_VIEW, batch)
-            try:
-                checked = duck.execute(self.query.rows_sql, params).to_arrow_table(CHUNK_ROWS)
-            finally:
-                duck.unregister(_BATCH_VIEW)
-            duck.register(_CHECKED, checked)
-            try:
-                loaded += self._insert_rows(duck)
-                bad = dict(duck.execute(
-                    f"SELECT {PROBLEMS}[1].reason, count(*) FROM {_CHECKED} WHERE NOT {_GOOD} "
-                    "GROUP BY ALL").fetchall())
-                if bad:
-                    reasons.update(bad)
-                    rejected += self._insert_rejects(
-                        duck, f"SELECT {ROW_NUMBER}, {PROBLEMS}, {RECORD} FROM {_CHECKED} "
-                              f"WHERE NOT {_GOOD}")
-                into = (f"INSERT INTO {_KEYS}" if rows_in
-                        else f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS")
-                duck.execute(f"{into} SELECT {ROW_NUMBER}, {KEY_HASH} FROM {_CHECKED} "
-                             f"WHERE {_GOOD}")
-            finally:
-                duck.unregister(_CHECKED)
+            # DuckDB reads the batch and the checked batch from these two locals by their names
+            # (a replacement scan). Registering them instead would keep every batch alive until
+            # the file's transaction commits (duckdb-python issue 469): a month's file in memory.
+            _hospital_sdk_ingest_batch = batch  # noqa: F841 - read by name in rows_sql
+            checked = duck.execute(self.query.rows_sql, params).to_arrow_table(CHUNK_ROWS)
+            _hospital_sdk_ingest_checked = checked  # noqa: F841 - read by name below
+            loaded += int(duck.execute(*self._rows_insert()).fetchone()[0])
+            bad = dict(duck.execute(
+                f"SELECT {PROBLEMS}[1].reason, count(*) FROM {_CHECKED} WHERE NOT {_GOOD} "
+                "GROUP BY ALL").fetchall())
+            if bad:
+                reasons.update(bad)
+                rejected += int(duck.execute(*self._rejects_insert(
+                    f"SELECT {ROW_NUMBER}, {PROBLEMS}, {RECORD} FROM {_CHECKED} "
+                    f"WHERE NOT {_GOOD}")).fetchone()[0])
+            into = (f"INSERT INTO {_KEYS}" if rows_in
+                    else f"CREATE OR REPLACE TEMP TABLE {_KEYS} AS")
+            duck.execute(f"{into} SELECT {ROW_NUMBER}, {KEY_HASH} FROM {_CHECKED} "
+                         f"WHERE {_GOOD}")
+            del _hospital_sdk_ingest_batch, _hospital_sdk_ingest_checked, checked
             rows_in += batch.num_rows
             if self.progress is not None:
                 self.progress(self.source.name, rows_in, total)
@@ -323,32 +325,32 @@ class _FileLoader:
         reasons = Counter(dict(duck.execute(f"SELECT {PROBLEMS}[1].reason, count(*) FROM "
                                             f"{_DUPLICATES} GROUP BY ALL").fetchall()))
         if reasons:
-            self._insert_rejects(duck, f"SELECT d.{ROW_NUMBER}, d.{PROBLEMS}, "
-                                       f"{self.query.stored_record} AS {RECORD} "
-                                       f"FROM {self.target} JOIN {_DUPLICATES} d USING "
-                                       f"({ROW_NUMBER}) WHERE _source_file = $source_file")
+            duck.execute(*self._rejects_insert(
+                f"SELECT d.{ROW_NUMBER}, d.{PROBLEMS}, {self.query.stored_record} AS {RECORD} "
+                f"FROM {self.target} JOIN {_DUPLICATES} d USING ({ROW_NUMBER}) "
+                "WHERE _source_file = $source_file"))
             duck.execute(f"DELETE FROM {self.target} WHERE _source_file = ? AND {ROW_NUMBER} IN "
                          f"(SELECT {ROW_NUMBER} FROM {_DUPLICATES})", [name])
         duck.execute(f"DROP TABLE {_DUPLICATES}")
         return sum(reasons.values()), reasons
 
-    def _insert_rows(self, duck: duckdb.DuckDBPyConnection) -> int:
+    def _rows_insert(self) -> tuple[str, dict[str, object]]:
+        """The statement inserting the checked batch's good rows, and its parameters."""
         cols = ", ".join(f'"{c.stored_name}"' for c in self.table.columns)
-        return int(duck.execute(
-            f"INSERT INTO {self.target} ({cols}, _load_id, _source_file, _source_row) "
-            f"SELECT {cols}, $load_id, $source_file, {ROW_NUMBER} FROM {_CHECKED} WHERE {_GOOD}",
-            {"load_id": self.load_id, "source_file": self.source.name}).fetchone()[0])
+        return (f"INSERT INTO {self.target} ({cols}, _load_id, _source_file, _source_row) "
+                f"SELECT {cols}, $load_id, $source_file, {ROW_NUMBER} FROM {_CHECKED} "
+                f"WHERE {_GOOD}", {"load_id": self.load_id, "source_file": self.source.name})
 
-    def _insert_rejects(self, duck: duckdb.DuckDBPyConnection, rejected: str) -> int:
-        """Insert ``rejected`` rows (``_source_row, _problems, _record``) into the rejects."""
-        return int(duck.execute(
-            f"INSERT INTO lake.{LAYER}.{REJECTS} (load_id, table_name, source_file, source_row, "
-            "field, reason, problems, record, rejected_at) "
-            f"SELECT $load_id, $table_name, $source_file, {ROW_NUMBER}, {PROBLEMS}[1].field, "
-            f"{PROBLEMS}[1].reason, to_json({PROBLEMS})::VARCHAR, {RECORD}, now() "
-            f"FROM ({rejected})",
-            {"load_id": self.load_id, "table_name": self.table.name,
-             "source_file": self.source.name}).fetchone()[0])
+    def _rejects_insert(self, rejected: str) -> tuple[str, dict[str, object]]:
+        """The statement inserting ``rejected`` rows (``_source_row, _problems, _record``) into
+        the rejects, and its parameters (run by the caller: ``rejected`` may read a local)."""
+        return (f"INSERT INTO lake.{LAYER}.{REJECTS} (load_id, table_name, source_file, "
+                "source_row, field, reason, problems, record, rejected_at) "
+                f"SELECT $load_id, $table_name, $source_file, {ROW_NUMBER}, {PROBLEMS}[1].field, "
+                f"{PROBLEMS}[1].reason, to_json({PROBLEMS})::VARCHAR, {RECORD}, now() "
+                f"FROM ({rejected})",
+                {"load_id": self.load_id, "table_name": self.table.name,
+                 "source_file": self.source.name})
 
     def _previous(self, duck: duckdb.DuckDBPyConnection) -> FileLoad | None:
         """The current load of this file (its latest ``load_batches`` row), if any."""

@@ -90,11 +90,12 @@ def test_reconciliation_is_checked_against_the_lake(corpus, lake, contract, sett
     from hospital_sdk.errors import HospitalSDKError
     from hospital_sdk.ingest import loader
 
-    def count_but_do_not_insert(self, duck, rejected: str) -> int:
-        return duck.execute(f"SELECT count(*) FROM ({rejected})").fetchone()[0]
+    def count_but_do_not_insert(self, rejected: str) -> tuple[str, dict[str, object]]:
+        params = {"source_file": self.source.name} if "$source_file" in rejected else {}
+        return f"SELECT count(*) FROM ({rejected})", params
 
     # the counts add up, but the rejects never reach the lake: the check against the lake fails
-    monkeypatch.setattr(loader._FileLoader, "_insert_rejects", count_but_do_not_insert)
+    monkeypatch.setattr(loader._FileLoader, "_rejects_insert", count_but_do_not_insert)
     with pytest.raises(HospitalSDKError, match="reconciliation failed for patient.csv: 5 rows "
                                                "in, but 2 loaded \\+ 0 rejected = 2"):
         load_folder(corpus, lake, contract=contract, settings=settings)

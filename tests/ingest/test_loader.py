@@ -173,3 +173,27 @@ def test_summary_and_report_frame(loaded):
     assert "required value missing" in text
     assert isinstance(loaded.files[0], FileLoad)
     assert list(loaded.to_frame().columns[:3]) == ["load_id", "table_name", "source_file"]
+
+
+def test_a_files_batches_are_not_kept_until_its_commit(tmp_path, fresh_lake, contract,
+                                                         settings):
+    # a file loads in one transaction; a batch registered with DuckDB inside it stays alive until
+    # the commit (duckdb-python issue 469), which held a month's file of 10M rows in memory
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n, batch = 60_000, 10_000
+    table = pa.table({"institution_id": ["H1"] * n, "stay_id": [f"S{i}" for i in range(n)],
+                      "seq": pa.array([1] * n, pa.int16()), "diagnosis_code": ["I21.0"] * n,
+                      "diagnosis_name": [f"{i:0>200}" for i in range(n)],
+                      "diagnosis_date": pa.array([None] * n, pa.date32())})
+    path = tmp_path / "in" / "stay_diagnosis" / "big.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(table, path)
+    held: list[int] = []
+    load_file(path, fresh_lake, contract=contract, settings=settings, root=tmp_path / "in",
+              batch_rows=batch, progress=lambda *_: held.append(pa.total_allocated_bytes()))
+    assert len(held) == 6
+    one_batch = table.slice(0, batch).nbytes  # ≈ 2.3 MB; kept batches would add 2 a batch
+    assert max(held) - held[0] < 2 * one_batch
+    assert rows(fresh_lake, "SELECT count(*) FROM lake.raw.stay_diagnosis") == [(n,)]
