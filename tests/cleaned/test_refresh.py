@@ -149,7 +149,7 @@ def test_status_intervals_in_entity_buckets_equal_one_rebuild(lake: Lakehouse) -
     lake.replace("status_interval", gone, "cleaned", where="entity_id = 'GONE'")
     assert len(_intervals(lake)) == 61
     for _ in range(2):  # 60 events in buckets of 7: 9 buckets; a rerun changes nothing
-        bucketed = refresh_status_intervals(lake, bucket_events=7)
+        bucketed = refresh_status_intervals(lake, bucket_events=7, incremental=False)
         assert (bucketed.rows_in, bucketed.rows_written) == (60, 60)
         assert _intervals(lake) == expected
 
@@ -159,3 +159,50 @@ def test_status_interval_buckets_must_hold_an_event(lake: Lakehouse) -> None:
     refresh_table(lake, "status_event", first="2024-01", last="2024-01")
     with pytest.raises(ConfigError, match="bucket_events must be >= 1, got 0"):
         refresh_status_intervals(lake, bucket_events=0)
+
+
+def _intervals_rebuilt_whole(lake: Lakehouse) -> list[tuple]:
+    refresh_status_intervals(lake, incremental=False)
+    return _intervals(lake)
+
+
+def test_status_intervals_rebuild_only_the_entities_whose_events_changed(
+        lake: Lakehouse) -> None:
+    events = _status_events(30)  # 60 events in January: S0..S29 with 1, 2, 3 events
+    lake.replace("status_event", events, "raw")
+    refresh_table(lake, "status_event", first="2024-01", last="2024-01")
+    assert refresh_status_intervals(lake).rows_in == 60  # the first build: every entity
+    unchanged = refresh_status_intervals(lake)
+    assert (unchanged.rows_in, unchanged.rows_written) == (0, 0)
+    # February: S1 (2 January events) is settled, and a new stay S99 is admitted
+    february = pa.table({
+        "institution_id": ["H1", "H1"], "event_id": ["f1", "f2"],
+        "entity_type": ["stay", "stay"], "entity_id": ["S1", "S99"],
+        "from_status": ["discharged", None], "to_status": ["settled", "admitted"],
+        "event_time": [datetime(2024, 2, 5), datetime(2024, 2, 6)],
+        "recorded_time": [datetime(2024, 2, 5), datetime(2024, 2, 6)],
+        "operator_id": ["u1", "u1"]}, schema=events.schema)
+    lake.replace("status_event", pa.concat_tables([events, february]), "raw")
+    refresh_table(lake, "status_event", first="2024-02", last="2024-02")
+    result = refresh_status_intervals(lake)
+    # S1's three events and S99's one: four intervals rewritten, S1's January one now closed
+    assert (result.rows_in, result.rows_written) == (4, 4)
+    s1 = [r for r in _intervals(lake) if r[2] == "S1"]
+    assert [(r[3], r[5]) for r in sorted(s1, key=lambda r: r[9])] == [
+        ("admitted", datetime(2024, 1, 3)), ("discharged", datetime(2024, 2, 5)),
+        ("settled", None)]
+    assert len(_intervals(lake)) == 62
+    assert _intervals(lake) == _intervals_rebuilt_whole(lake)
+
+
+def test_status_intervals_rebuild_everything_when_the_change_feed_is_gone(
+        lake: Lakehouse) -> None:
+    lake.replace("status_event", _status_events(30), "raw")
+    refresh_table(lake, "status_event", first="2024-01", last="2024-01")
+    refresh_status_intervals(lake)
+    expected = _intervals(lake)
+    # a recorded snapshot the lake does not have (as after expiring snapshots)
+    lake.replace("status_interval_built",
+                 pa.table({"built_from_snapshot": pa.array([10**6], pa.int64())}), "cleaned")
+    assert refresh_status_intervals(lake).rows_in == 60
+    assert _intervals(lake) == expected
